@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { loadOpenApiDocument } from '@keyplane/contract';
+import type { KeyplaneError, Keyplane } from '@keyplane/core';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Dialect } from './http/dialect.js';
+import type { AppEnv } from './http/env.js';
+import { type Operation, registerOperations } from './http/operation.js';
+import { routeTable } from './http/route-table.js';
+import { validationError } from './http/validation.js';
+import { aerospikeDialect } from './routes/aerospike/index.js';
+import { digaDialect } from './routes/diga/index.js';
+import { discueDialect } from './routes/discue/index.js';
+import { kadoseiDialect } from './routes/kadosei/index.js';
+import { keyplaneDialect } from './routes/keyplane/index.js';
+
+const DIALECTS: readonly { dialect: Dialect; operations: readonly Operation[] }[] = [
+  keyplaneDialect,
+  discueDialect,
+  aerospikeDialect,
+  digaDialect,
+  kadoseiDialect,
+];
+
+export interface AppOptions {
+  readonly keyplane: Keyplane;
+  /** Called with every error that reached the top unhandled (a bug or an outage). */
+  readonly onUnexpectedError?: (error: unknown, c: Context<AppEnv>) => void;
+}
+
+/** Maps what Hono's own validators throw (bad JSON, wrong media type) onto domain errors. */
+function errorOfException(error: unknown): KeyplaneError | null {
+  if (!(error instanceof HTTPException)) return null;
+  switch (error.status) {
+    case 400:
+      return { kind: 'malformed', message: 'The request body is not valid JSON.' };
+    case 413:
+      return { kind: 'payload_too_large', message: 'The request body is too large.' };
+    case 415:
+      return { kind: 'unsupported_media_type', message: 'The request body must be application/json.' };
+    default:
+      return null;
+  }
+}
+
+/** The whole HTTP surface: every dialect's operations over one Keyplane. */
+export function createApp({ keyplane, onUnexpectedError }: AppOptions): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ strict: true });
+  const table = routeTable(loadOpenApiDocument());
+
+  app.use(async (c, next) => {
+    const requestId = randomUUID();
+    c.set('requestId', requestId);
+    c.set('keyplane', keyplane);
+    await next();
+    c.res.headers.set('X-Request-Id', requestId);
+  });
+
+  const dialectByName = new Map(DIALECTS.map(({ dialect }) => [dialect.name, dialect]));
+  const dialectOf = (path: string) => dialectByName.get(table.dialectOf(path)) ?? keyplaneDialect.dialect;
+
+  for (const { dialect, operations } of DIALECTS) {
+    const routes = new OpenAPIHono<AppEnv>({
+      strict: true,
+      defaultHook: (result, c) => {
+        if (!result.success) return dialect.renderError(c, validationError(result.target, result.error));
+      },
+    });
+    routes.onError((error, c) => {
+      const known = errorOfException(error);
+      if (known) return dialect.renderError(c, known);
+      onUnexpectedError?.(error, c);
+      return dialect.renderError(c, { kind: 'internal', message: 'Something went wrong on our side.' });
+    });
+    registerOperations(routes, dialect, operations);
+    app.route('/', routes);
+  }
+
+  app.notFound((c) => {
+    const allowed = table.methodsOf(c.req.path);
+    const dialect = dialectOf(c.req.path);
+    if (allowed.length === 0) {
+      return dialect.renderError(c, { kind: 'not_found', message: 'No such resource.' });
+    }
+    const response = dialect.renderError(c, {
+      kind: 'method_not_allowed',
+      message: `${c.req.method} is not allowed here.`,
+    });
+    response.headers.set('Allow', allowed.join(', '));
+    return response;
+  });
+
+  app.onError((error, c) => {
+    onUnexpectedError?.(error, c);
+    return dialectOf(c.req.path).renderError(c, { kind: 'internal', message: 'Something went wrong on our side.' });
+  });
+
+  return app;
+}

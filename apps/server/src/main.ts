@@ -1,0 +1,43 @@
+import { ConfigError, readConfig } from './config.js';
+import { log } from './log.js';
+import { startServer } from './server.js';
+
+try {
+  const config = readConfig();
+  const server = await startServer(config);
+  if (server.generatedRootKey) {
+    process.stdout.write(
+      [
+        '',
+        'A root key was generated for the default organization. It is shown only this once:',
+        '',
+        `    ${server.generatedRootKey}`,
+        '',
+        'Send it as `X-API-KEY` or `Authorization: Bearer`. Set KEYPLANE_ROOT_KEY to choose your own.',
+        '',
+        '',
+      ].join('\n'),
+    );
+  }
+  log('info', 'keyplane is listening', { port: server.port, dataDir: config.dataDir });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('info', 'shutting down', { signal });
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log('error', 'shutdown failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+} catch (error) {
+  const message = error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error);
+  log('error', 'keyplane could not start', { error: message });
+  process.exit(1);
+}

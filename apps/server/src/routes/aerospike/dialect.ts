@@ -1,0 +1,34 @@
+import type { KeyplaneError } from '@keyplane/core';
+import { type Dialect, jsonResponse } from '../../http/dialect.js';
+
+const ANSWERS: Record<KeyplaneError['kind'], { status: number; code: string }> = {
+  unauthenticated: { status: 401, code: 'invalid_token' },
+  forbidden: { status: 403, code: 'insufficient_scope' },
+  not_found: { status: 404, code: 'not_found' },
+  invalid: { status: 400, code: 'invalid_request' },
+  malformed: { status: 400, code: 'invalid_request' },
+  unsupported_media_type: { status: 415, code: 'unsupported_media_type' },
+  payload_too_large: { status: 413, code: 'payload_too_large' },
+  conflict: { status: 409, code: 'conflict' },
+  method_not_allowed: { status: 405, code: 'method_not_allowed' },
+  not_acceptable: { status: 406, code: 'not_acceptable' },
+  unavailable: { status: 503, code: 'service_unavailable' },
+  internal: { status: 500, code: 'internal_error' },
+};
+
+/** Aerospike Cloud: bearer access tokens and errors as `{code, message, …}`. */
+export const aerospike: Dialect = {
+  name: 'aerospike',
+  errorMediaType: 'application/json',
+  renderError(c, error) {
+    const { status, code } = ANSWERS[error.kind];
+    const body = {
+      code,
+      message: error.message,
+      ...(error.issues ? { errors: error.issues.map(({ path, message }) => ({ field: path.join('.'), message })) } : {}),
+    };
+    const response = jsonResponse(c, body, status);
+    if (status === 401) response.headers.set('WWW-Authenticate', `Bearer error="${code}"`);
+    return response;
+  },
+};

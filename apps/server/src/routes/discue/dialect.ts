@@ -1,0 +1,50 @@
+import type { KeyplaneError } from '@keyplane/core';
+import type { Context } from 'hono';
+import { type Dialect, jsonResponse } from '../../http/dialect.js';
+import type { AppEnv } from '../../http/env.js';
+import { reasonPhrase } from '../../http/responses.js';
+
+function statusOf(error: KeyplaneError): number {
+  switch (error.kind) {
+    case 'unauthenticated':
+      return 401;
+    case 'forbidden':
+      return 403;
+    case 'not_found':
+      return 404;
+    case 'method_not_allowed':
+      return 405;
+    case 'not_acceptable':
+      return 406;
+    case 'conflict':
+      return 409;
+    case 'unsupported_media_type':
+      return 415;
+    case 'invalid':
+      // A malformed id or query flag is a bad request; a well-formed body that breaks
+      // the schema is unprocessable.
+      return error.issues?.some((issue) => issue.location === 'body') ? 422 : 400;
+    case 'malformed':
+    case 'payload_too_large':
+      return 400;
+    case 'unavailable':
+      return 503;
+    case 'internal':
+      return 500;
+  }
+}
+
+const isPretty = (c: Context<AppEnv>) => /^(true|1|yes|on|y|enabled)$/i.test(c.req.query('pretty') ?? '');
+
+/** discue: `X-API-KEY`, `pretty`, and errors as exactly `{title, status}`. */
+export const discue: Dialect = {
+  name: 'discue',
+  errorMediaType: 'application/json',
+  renderError(c, error) {
+    const status = statusOf(error);
+    return jsonResponse(c, { title: reasonPhrase(status), status }, status, 'application/json', isPretty(c));
+  },
+  renderJson(c, body, status) {
+    return jsonResponse(c, body, status, 'application/json', isPretty(c));
+  },
+};

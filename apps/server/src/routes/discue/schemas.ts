@@ -1,0 +1,66 @@
+import { z } from '@hono/zod-openapi';
+import { errorResponses } from '../../http/responses.js';
+
+export const DISCUE_RESOURCES = [
+  'api_clients',
+  'api_keys',
+  'events',
+  'queues',
+  'listeners',
+  'messages',
+  'schemas',
+  'stats',
+  'subscriptions',
+] as const;
+
+/** Scopes on these resources cannot be granted through the API (discue's rule). */
+export const PROTECTED_RESOURCES: readonly (typeof DISCUE_RESOURCES)[number][] = [
+  'api_clients',
+  'api_keys',
+  'subscriptions',
+];
+
+export const DiscueError = z.object({ title: z.string(), status: z.number().int() });
+
+export const discueErrors = errorResponses(
+  [400, 401, 402, 403, 404, 405, 406, 409, 415, 422, 423, 429, 500, 501, 503],
+  DiscueError,
+);
+
+export const prettyQuery = z.object({ pretty: z.stringbool().optional() });
+export const apiKeyIdParams = z.object({ api_key_id: z.uuid() });
+
+const resource = z.enum(DISCUE_RESOURCES);
+const access = z.enum(['read', 'write']);
+const status = z.enum(['enabled', 'disabled']);
+
+export const DiscueScope = z.object({ resource, access, targets: z.array(z.string()).min(1) });
+
+export const DiscueScopeRequest = z.object({
+  resource,
+  access,
+  targets: z.array(z.string().min(1).max(255)).min(1).max(1000).optional(),
+});
+
+export const DiscueApiKeyRequest = z.object({
+  name: z.string().min(1).max(255).optional(),
+  status: status.optional(),
+  scopes: z.array(DiscueScopeRequest).max(100).optional(),
+});
+
+export const DiscueApiKey = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  created_at: z.number().int(),
+  updated_at: z.number().int(),
+  last_used_at: z.number().int().optional(),
+  key: z.string(),
+  status,
+  scopes: z.array(DiscueScope),
+});
+
+export const DiscueLinks = z.object({ self: z.object({ href: z.string() }) });
+
+export const DiscueApiKeyCreated = z.object({ id: z.uuid(), api_key: z.string(), _links: DiscueLinks });
+export const DiscueApiKeyResponse = z.object({ api_key: DiscueApiKey, _links: DiscueLinks });
+export const DiscueApiKeyList = z.object({ api_keys: z.array(DiscueApiKey), _links: DiscueLinks });

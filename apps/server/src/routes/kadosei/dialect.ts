@@ -1,0 +1,38 @@
+import type { KeyplaneError } from '@keyplane/core';
+import { type Dialect, jsonResponse } from '../../http/dialect.js';
+import { reasonPhrase } from '../../http/responses.js';
+
+const ANSWERS: Record<KeyplaneError['kind'], { status: number; message?: string }> = {
+  unauthenticated: { status: 401, message: 'Authentication required. Please provide a valid API token' },
+  forbidden: { status: 403, message: "You don't have permission to access this resource" },
+  not_found: { status: 404, message: 'The requested resource was not found' },
+  invalid: { status: 400, message: 'The request contains invalid parameters or malformed data' },
+  malformed: { status: 400, message: 'The request contains invalid parameters or malformed data' },
+  unsupported_media_type: { status: 415 },
+  payload_too_large: { status: 413 },
+  conflict: { status: 409 },
+  method_not_allowed: { status: 405 },
+  not_acceptable: { status: 406 },
+  unavailable: { status: 503 },
+  internal: { status: 500, message: 'Something went wrong on our side' },
+};
+
+/** Kadosei: `{error, message, code, details?}` with the reason phrase as `error`. */
+export const kadosei: Dialect = {
+  name: 'kadosei',
+  errorMediaType: 'application/json',
+  renderError(c, error) {
+    const { status, message } = ANSWERS[error.kind];
+    const body = {
+      error: reasonPhrase(status),
+      message: message ?? error.message,
+      code: status,
+      ...(error.issues
+        ? { details: error.issues.map((issue) => ({ field: issue.path.join('.') || issue.location, message: issue.message })) }
+        : {}),
+    };
+    const response = jsonResponse(c, body, status);
+    if (status === 401) response.headers.set('WWW-Authenticate', 'Bearer');
+    return response;
+  },
+};

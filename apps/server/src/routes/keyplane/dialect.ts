@@ -1,0 +1,39 @@
+import type { KeyplaneError } from '@keyplane/core';
+import { type Dialect, jsonResponse } from '../../http/dialect.js';
+import { reasonPhrase } from '../../http/responses.js';
+
+const STATUS: Record<KeyplaneError['kind'], number> = {
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  invalid: 400,
+  malformed: 400,
+  conflict: 409,
+  method_not_allowed: 405,
+  not_acceptable: 406,
+  unsupported_media_type: 415,
+  payload_too_large: 413,
+  unavailable: 503,
+  internal: 500,
+};
+
+/** keyplane's own operations answer errors as RFC 9457 problem details. */
+export const keyplane: Dialect = {
+  name: 'keyplane',
+  errorMediaType: 'application/problem+json',
+  renderError(c, error) {
+    const status = STATUS[error.kind];
+    return jsonResponse(
+      c,
+      {
+        type: `urn:keyplane:error:${error.kind}`,
+        title: reasonPhrase(status),
+        status,
+        detail: error.message,
+        instance: `urn:uuid:${c.var.requestId}`,
+      },
+      status,
+      'application/problem+json',
+    );
+  },
+};

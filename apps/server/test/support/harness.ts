@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@keyplane/client';
+import { Keyplane } from '@keyplane/core';
+import { openEmbeddedStore } from '@keyplane/store';
+import { ContractValidator, contractCheck } from '@keyplane/testing';
+import { createApp } from '../../src/app.js';
+
+export type Transport = 'in-process' | 'http';
+export const TRANSPORTS: readonly Transport[] = ['in-process', 'http'];
+
+export interface Harness {
+  readonly transport: Transport;
+  readonly baseUrl: string;
+  readonly rootKey: string;
+  readonly validator: ContractValidator;
+  /** A contract-checked client; without a credential it sends none. */
+  client(credential?: Credential): KeyplaneClient;
+  /** A raw request, for what the typed client will not send (broken JSON, bad ids). */
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /**
+   * Reads a raw response once, fails on any way it breaks the contract of
+   * `method template`, and returns its text and parsed body.
+   */
+  conforming(method: string, template: string, response: Response): Promise<{ text: string; body: unknown }>;
+  /** Errors that reached the top of the app; a passing test leaves none. */
+  readonly unexpectedErrors: unknown[];
+  close(): Promise<void>;
+}
+
+const validator = new ContractValidator();
+
+/** A keyplane on a fresh in-memory store, reached in-process or over real HTTP. */
+export async function startHarness(transport: Transport): Promise<Harness> {
+  const store = await openEmbeddedStore();
+  const keyplane = new Keyplane(store);
+  const rootKey = `root-${randomBytes(24).toString('base64url')}`;
+  await keyplane.initializeRoot(rootKey);
+  const unexpectedErrors: unknown[] = [];
+  const app = createApp({ keyplane, onUnexpectedError: (error) => unexpectedErrors.push(error) });
+
+  let baseUrl = 'http://keyplane.test';
+  let send: (request: Request) => Promise<Response> = async (request) => app.request(request);
+  let stopServer = async () => {};
+  if (transport === 'http') {
+    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const listening = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(listening));
+    });
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    send = (request) => fetch(request);
+    stopServer = () => new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  return {
+    transport,
+    baseUrl,
+    rootKey,
+    validator,
+    unexpectedErrors,
+    client(credential) {
+      const client = createKeyplaneClient({ baseUrl, fetch: send, ...(credential ? { credential } : {}) });
+      client.use(contractCheck(validator));
+      return client;
+    },
+    async conforming(method, template, response) {
+      const text = await response.text();
+      const problems = validator.problems({ method, path: template, status: response.status, headers: response.headers, body: text });
+      if (problems.length > 0) throw new Error(`contract violation:\n  ${problems.join('\n  ')}`);
+      return { text, body: text ? JSON.parse(text) : undefined };
+    },
+    fetch: (path, init) => send(new Request(new URL(path, baseUrl), init)),
+    async close() {
+      await stopServer();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export * from './client.js';
+export { aerospike, diga, discue, kadosei } from './dialects.js';

@@ -1,0 +1,74 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+/**
+ * A keyplane secret reads `kp_` + 43 base62 characters of randomness (256 bits) + a
+ * 6-character base62 CRC-32 of everything before it. The prefix lets secret scanners
+ * find leaked keys; the checksum lets them (and us) reject typos and random strings
+ * offline, before any store lookup.
+ */
+export const SECRET_PREFIX = 'kp_';
+const RANDOM_LENGTH = 43;
+const CHECKSUM_LENGTH = 6;
+export const SECRET_LENGTH = SECRET_PREFIX.length + RANDOM_LENGTH + CHECKSUM_LENGTH;
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const SECRET_PATTERN = new RegExp(`^${SECRET_PREFIX}[0-9A-Za-z]{${RANDOM_LENGTH + CHECKSUM_LENGTH}}$`);
+
+function toBase62(value: bigint, length: number): string {
+  let out = '';
+  let rest = value;
+  for (let i = 0; i < length; i += 1) {
+    out = ALPHABET[Number(rest % 62n)] + out;
+    rest /= 62n;
+  }
+  return out;
+}
+
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+function crc32(text: string): number {
+  let crc = 0xffffffff;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    crc = (CRC_TABLE[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8);
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function checksum(body: string): string {
+  return toBase62(BigInt(crc32(body)), CHECKSUM_LENGTH);
+}
+
+/** A fresh secret: 256 random bits, prefixed and checksummed. */
+export function generateSecret(): string {
+  const random = BigInt(`0x${randomBytes(32).toString('hex')}`);
+  const body = SECRET_PREFIX + toBase62(random, RANDOM_LENGTH);
+  return body + checksum(body);
+}
+
+/** True when `candidate` has the shape and checksum of a keyplane secret. */
+export function isWellFormedSecret(candidate: string): boolean {
+  if (!SECRET_PATTERN.test(candidate)) return false;
+  const body = candidate.slice(0, -CHECKSUM_LENGTH);
+  return checksum(body) === candidate.slice(-CHECKSUM_LENGTH);
+}
+
+/** Secrets are stored only as this digest. 256 random bits need no salt or stretching. */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** Constant-time comparison of two hex digests. */
+export function digestsEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'hex');
+  const right = Buffer.from(b, 'hex');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/** What may be shown of a secret after creation: its start and its last four characters. */
+export function describeSecret(secret: string): { hint: string; lastFour: string } {
+  return { hint: secret.slice(0, SECRET_PREFIX.length + 4), lastFour: secret.slice(-4) };
+}

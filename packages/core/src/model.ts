@@ -1,0 +1,45 @@
+import type { Access } from './permissions.js';
+
+export type KeyStatus = 'enabled' | 'disabled';
+
+/** An API key as keyplane keeps it. The secret itself is never kept, only its digest. */
+export interface ApiKey {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly applicationId: string;
+  readonly name: string;
+  readonly status: KeyStatus;
+  readonly access: Access;
+  /** The first characters of the secret, safe to show. */
+  readonly hint: string;
+  readonly lastFour: string;
+  /** The key that created this one; null when the root credential did. */
+  readonly createdBy: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly lastUsedAt: Date | null;
+  readonly expiresAt: Date | null;
+}
+
+export interface Application {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly name: string;
+  readonly description: string | null;
+  readonly isDefault: boolean;
+  readonly createdAt: Date;
+}
+
+export interface Organization {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: Date;
+}
+
+/** Who is calling: a key of an organization, or the root credential of the default one. */
+export interface Principal {
+  readonly organizationId: string;
+  /** Null for the root credential, which is not a stored key. */
+  readonly keyId: string | null;
+  readonly access: Access;
+}

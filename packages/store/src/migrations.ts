@@ -1,0 +1,80 @@
+import type { SqlDatabase } from './sql.js';
+
+/**
+ * Versioned schema changes, applied in order, each exactly once, in its own transaction.
+ * Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: readonly { readonly version: number; readonly name: string; readonly sql: string }[] = [
+  {
+    version: 1,
+    name: 'organizations, applications and keys',
+    sql: `
+      create table organizations (
+        id uuid primary key,
+        name text not null,
+        created_at timestamptz not null
+      );
+
+      create table applications (
+        id uuid primary key,
+        organization_id uuid not null references organizations (id) on delete cascade,
+        name text not null,
+        description text,
+        is_default boolean not null default false,
+        created_at timestamptz not null
+      );
+      create unique index applications_one_default_per_organization
+        on applications (organization_id) where is_default;
+      create index applications_by_organization on applications (organization_id, created_at, id);
+
+      create table api_keys (
+        id uuid primary key,
+        organization_id uuid not null references organizations (id) on delete cascade,
+        application_id uuid not null references applications (id) on delete cascade,
+        name text not null,
+        status text not null check (status in ('enabled', 'disabled')),
+        secret_hash text not null unique,
+        hint text not null,
+        last_four text not null,
+        restricted boolean not null,
+        grants jsonb not null default '[]'::jsonb,
+        created_by uuid,
+        created_at timestamptz not null,
+        updated_at timestamptz not null,
+        last_used_at timestamptz,
+        expires_at timestamptz
+      );
+      create index api_keys_by_organization on api_keys (organization_id, created_at, id);
+
+      create table settings (
+        name text primary key,
+        value text not null
+      );
+    `,
+  },
+];
+
+export async function migrate(db: SqlDatabase): Promise<number[]> {
+  await db.query(`
+    create table if not exists schema_migrations (
+      version integer primary key,
+      name text not null,
+      applied_at timestamptz not null default now()
+    )`);
+  const applied = new Set(
+    (await db.query<{ version: number }>('select version from schema_migrations')).map((row) => row.version),
+  );
+  const newlyApplied: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    await db.transaction(async (tx) => {
+      await tx.exec(migration.sql);
+      await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+    });
+    newlyApplied.push(migration.version);
+  }
+  return newlyApplied;
+}

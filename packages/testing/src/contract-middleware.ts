@@ -1,0 +1,23 @@
+import type { Middleware } from 'openapi-fetch';
+import { ContractValidator } from './contract-validator.js';
+
+/**
+ * An openapi-fetch middleware that checks every response against the contract and
+ * fails the call that received a non-conforming one, so every test through the
+ * client is also a contract test.
+ */
+export function contractCheck(validator = new ContractValidator()): Middleware {
+  return {
+    async onResponse({ request, response, schemaPath }) {
+      const problems = validator.problems({
+        method: request.method,
+        path: schemaPath,
+        status: response.status,
+        headers: response.headers,
+        body: await response.clone().text(),
+      });
+      if (problems.length > 0) throw new Error(`contract violation:\n  ${problems.join('\n  ')}`);
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { ContractValidator, type ObservedResponse } from './contract-validator.js';
+export { contractCheck } from './contract-middleware.js';
