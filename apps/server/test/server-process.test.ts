@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKeyplaneClient, discue, kadosei } from '@keyplane/client';
+import { contractCheck } from '@keyplane/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { failedStart, startServerProcess } from './support/process.js';
+
+const ROOT_KEY_LINE = /^ {4}(kp_[0-9A-Za-z]+)$/m;
+
+function clientOf(url: string, apiKey: string) {
+  const client = createKeyplaneClient({ baseUrl: url, credential: { apiKey } });
+  client.use(contractCheck());
+  return client;
+}
+
+describe('the server process', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'keyplane-data-'));
+  });
+  afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+  it('generates a root key once, keeps keys on disk across restarts, and stops on SIGTERM', async () => {
+    const first = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir });
+    const rootKey = ROOT_KEY_LINE.exec(first.output())?.[1] as string;
+    expect(rootKey).toBeDefined();
+    const created = await discue.createKey(clientOf(first.url, rootKey), { name: 'survives restarts' });
+    expect(await first.stop('SIGTERM')).toBe(0);
+
+    const second = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir });
+    try {
+      expect(second.output()).not.toMatch(ROOT_KEY_LINE);
+      expect(second.output()).not.toContain(rootKey);
+      const key = await discue.getKey(clientOf(second.url, rootKey), created.id);
+      expect(key.name).toBe('survives restarts');
+      // The key itself still authenticates: lacking key permissions, it is refused with 403, not 401.
+      const asKey = await clientOf(second.url, created.secret).GET('/v1/api_keys');
+      expect(asKey.response.status).toBe(403);
+    } finally {
+      expect(await second.stop('SIGINT')).toBe(0);
+    }
+  });
+
+  it('takes KEYPLANE_ROOT_KEY as the root credential, as X-API-KEY and as Bearer', async () => {
+    const rootKey = 'configured-root-key-0123456789';
+    const server = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: rootKey });
+    try {
+      expect(server.output()).not.toMatch(ROOT_KEY_LINE);
+      expect(server.output()).not.toContain(rootKey);
+      expect(await discue.listKeys(clientOf(server.url, rootKey))).toHaveLength(1);
+      const bearer = createKeyplaneClient({ baseUrl: server.url, credential: { bearer: rootKey } });
+      bearer.use(contractCheck());
+      expect(await kadosei.listApplications(bearer)).toHaveLength(1);
+      const health = await fetch(`${server.url}/healthz`);
+      expect(await health.json()).toEqual({ status: 'ok' });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('refuses to start on a wrong setting, naming the variable', async () => {
+    const badPort = await failedStart({ PORT: 'eighty', KEYPLANE_DATA_DIR: dataDir });
+    expect(badPort.code).toBe(1);
+    expect(badPort.output).toContain('PORT');
+    const badRoot = await failedStart({ PORT: '0', KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: 'has spaces in it' });
+    expect(badRoot.code).toBe(1);
+    expect(badRoot.output).toContain('KEYPLANE_ROOT_KEY');
+    expect(badRoot.output).not.toContain('has spaces in it');
+  });
+});

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { loadOpenApiDocument } from '../src/index.js';
+
+const run = promisify(execFile);
+type Operation = { operationId: string; tags: string[]; responses: Record<string, unknown>; 'x-keyplane-dialect': string };
+
+describe('the merged contract', () => {
+  const document = loadOpenApiDocument() as { openapi: string; paths: Record<string, Record<string, Operation>> };
+  const operations = Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({ path, method, operation })),
+  );
+
+  it('is OpenAPI 3.1 and holds every dialect’s operations', () => {
+    expect(document.openapi).toBe('3.1.0');
+    const byDialect = (dialect: string) =>
+      operations
+        .filter(({ operation }) => operation['x-keyplane-dialect'] === dialect)
+        .map(({ method, path }) => `${method.toUpperCase()} ${path}`)
+        .sort();
+    expect(byDialect('discue')).toEqual([
+      'DELETE /v1/api_keys/{api_key_id}',
+      'GET /v1/api_keys',
+      'GET /v1/api_keys/{api_key_id}',
+      'POST /v1/api_keys',
+      'PUT /v1/api_keys/{api_key_id}',
+    ]);
+    expect(byDialect('aerospike')).toEqual(['DELETE /api-keys/{clientId}']);
+    expect(byDialect('diga')).toEqual(['DELETE /v1/api_key/{id}']);
+    expect(byDialect('kadosei')).toEqual([
+      'DELETE /api/v1/applications/{id}/api-keys/{keyId}',
+      'GET /api/v1/applications',
+    ]);
+  });
+
+  it('documents each dialect’s published status codes', () => {
+    const statuses = (path: string, method: string) => Object.keys(document.paths[path]?.[method]?.responses ?? {});
+    const discueErrors = ['400', '401', '402', '403', '404', '405', '406', '409', '415', '422', '423', '429', '500', '501', '503'];
+    for (const { path, method, operation } of operations) {
+      if (operation['x-keyplane-dialect'] === 'discue') expect(statuses(path, method)).toEqual(['200', ...discueErrors]);
+    }
+    expect(statuses('/api-keys/{clientId}', 'delete')).toEqual(['204', '401', '403', '404', '500']);
+    expect(statuses('/v1/api_key/{id}', 'delete')).toEqual(['200', '403', '404', '422', '500']);
+    expect(statuses('/api/v1/applications/{id}/api-keys/{keyId}', 'delete')).toEqual(['200', '400', '401', '403', '404']);
+  });
+
+  it('passes Redocly’s recommended ruleset without errors or warnings', async () => {
+    const specFile = fileURLToPath(new URL('../../../spec/openapi.yaml', import.meta.url));
+    const { stdout } = await run('redocly', ['lint', specFile, '--format', 'json'], { cwd: process.cwd() });
+    const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number } };
+    expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+  }, 60_000);
+});
