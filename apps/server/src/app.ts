@@ -8,7 +8,6 @@ import type { Dialect } from './http/dialect.js';
 import type { AppEnv } from './http/env.js';
 import { type Operation, registerOperations } from './http/operation.js';
 import { routeTable } from './http/route-table.js';
-import { validationError } from './http/validation.js';
 import { aerospikeDialect } from './routes/aerospike/index.js';
 import { digaDialect } from './routes/diga/index.js';
 import { discueDialect } from './routes/discue/index.js';
@@ -61,17 +60,13 @@ export function createApp({ keyplane, onUnexpectedError }: AppOptions): OpenAPIH
   const dialectOf = (path: string) => dialectByName.get(table.dialectOf(path)) ?? keyplaneDialect.dialect;
 
   for (const { dialect, operations } of DIALECTS) {
-    const routes = new OpenAPIHono<AppEnv>({
-      strict: true,
-      defaultHook: (result, c) => {
-        if (!result.success) return dialect.renderError(c, validationError(result.target, result.error));
-      },
-    });
+    const routes = new OpenAPIHono<AppEnv>({ strict: true });
     routes.onError((error, c) => {
+      const render = c.var.renderError ?? dialect.renderError;
       const known = errorOfException(error);
-      if (known) return dialect.renderError(c, known);
+      if (known) return render(c, known);
       onUnexpectedError?.(error, c);
-      return dialect.renderError(c, { kind: 'internal', message: 'Something went wrong on our side.' });
+      return render(c, { kind: 'internal', message: 'Something went wrong on our side.' });
     });
     registerOperations(routes, dialect, operations);
     app.route('/', routes);

@@ -3,6 +3,23 @@ import { z } from 'zod';
 
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
 
+const SigningKeys = z
+  .string()
+  .transform((text) => text.split(',').map((entry) => entry.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .regex(/^[\w.-]{1,64}:.{32,}$/, 'each entry is kid:secret, with a secret of at least 32 characters')
+          .transform((entry) => {
+            const separator = entry.indexOf(':');
+            return { kid: entry.slice(0, separator), secret: entry.slice(separator + 1) };
+          }),
+      )
+      .min(1, 'name at least one kid:secret'),
+  );
+
 const Environment = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).optional(),
@@ -11,6 +28,8 @@ const Environment = z.object({
     .string()
     .regex(HEADER_SAFE, 'must be printable ASCII without spaces, to travel in an HTTP header')
     .optional(),
+  KEYPLANE_TOKEN_SIGNING_KEYS: SigningKeys.optional(),
+  KEYPLANE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
 });
 
 export interface Config {
@@ -19,6 +38,9 @@ export interface Config {
   /** Absolute folder of the embedded store. */
   readonly dataDir: string;
   readonly rootKey: string | undefined;
+  /** Access-token signing keys, the first signing; when absent, one is generated and kept in the store. */
+  readonly tokenSigningKeys: readonly { kid: string; secret: string }[] | undefined;
+  readonly tokenTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -30,9 +52,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const blankAsUnset = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = Environment.safeParse(blankAsUnset);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const problems = parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
-  const { PORT, HOST, KEYPLANE_DATA_DIR, KEYPLANE_ROOT_KEY } = parsed.data;
-  return { port: PORT, host: HOST, dataDir: resolve(KEYPLANE_DATA_DIR), rootKey: KEYPLANE_ROOT_KEY };
+  const data = parsed.data;
+  return {
+    port: data.PORT,
+    host: data.HOST,
+    dataDir: resolve(data.KEYPLANE_DATA_DIR),
+    rootKey: data.KEYPLANE_ROOT_KEY,
+    tokenSigningKeys: data.KEYPLANE_TOKEN_SIGNING_KEYS,
+    tokenTtlSeconds: data.KEYPLANE_TOKEN_TTL_SECONDS,
+  };
 }

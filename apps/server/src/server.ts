@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { Keyplane } from '@keyplane/core';
+import { randomBytes } from 'node:crypto';
+import { Keyplane, type KeyplaneStore, type SigningKey, TokenAuthority } from '@keyplane/core';
 import { openEmbeddedStore } from '@keyplane/store';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -14,10 +15,23 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+const GENERATED_SIGNING_KEY_SETTING = 'token_signing_key';
+
+/**
+ * The configured signing keys, or else one generated on first start and kept in the
+ * store, so that every instance on the same store signs and verifies alike.
+ */
+async function signingKeys(config: Config, store: KeyplaneStore): Promise<readonly SigningKey[]> {
+  if (config.tokenSigningKeys) return config.tokenSigningKeys;
+  const candidate = JSON.stringify({ kid: `generated-${Date.now()}`, secret: randomBytes(32).toString('base64url') });
+  return [JSON.parse(await store.putSettingIfAbsent(GENERATED_SIGNING_KEY_SETTING, candidate)) as SigningKey];
+}
+
 /** Opens the store, sets up the root credential and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const store = await openEmbeddedStore({ dataDir: config.dataDir });
-  const keyplane = new Keyplane(store);
+  const tokens = new TokenAuthority(await signingKeys(config, store), { ttlSeconds: config.tokenTtlSeconds });
+  const keyplane = new Keyplane(store, { tokens });
   const { generatedSecret } = await keyplane.initializeRoot(config.rootKey);
   const app = createApp({
     keyplane,
@@ -42,6 +56,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     generatedRootKey: generatedSecret,
     close: async () => {
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      await keyplane.close();
       await store.close();
     },
   };

@@ -27,11 +27,35 @@ describe('the merged contract', () => {
       'POST /v1/api_keys',
       'PUT /v1/api_keys/{api_key_id}',
     ]);
-    expect(byDialect('aerospike')).toEqual(['DELETE /api-keys/{clientId}']);
-    expect(byDialect('diga')).toEqual(['DELETE /v1/api_key/{id}']);
+    expect(byDialect('aerospike')).toEqual([
+      'DELETE /api-keys/{clientId}',
+      'GET /api-keys',
+      'POST /api-keys',
+      'POST /oauth/token',
+    ]);
+    expect(byDialect('diga')).toEqual([
+      'DELETE /v1/api_key/{id}',
+      'GET /v1/api_key/',
+      'GET /v1/api_key/{id}',
+      'PATCH /v1/api_key/{id}',
+      'POST /v1/api_key/',
+    ]);
     expect(byDialect('kadosei')).toEqual([
       'DELETE /api/v1/applications/{id}/api-keys/{keyId}',
       'GET /api/v1/applications',
+      'GET /api/v1/applications/{id}',
+      'GET /api/v1/applications/{id}/api-keys',
+      'GET /api/v1/applications/{id}/api-keys/{keyId}',
+      'POST /api/v1/applications',
+      'POST /api/v1/applications/{id}/api-keys',
+    ]);
+    expect(byDialect('keyplane')).toEqual([
+      'GET /healthz',
+      'GET /openapi.json',
+      'GET /v1/audit-events',
+      'POST /v1/keys/verify',
+      'POST /v1/keys/{keyId}/rotate',
+      'POST /v1/organizations',
     ]);
   });
 
@@ -44,9 +68,17 @@ describe('the merged contract', () => {
     expect(statuses('/api-keys/{clientId}', 'delete')).toEqual(['204', '401', '403', '404', '500']);
     expect(statuses('/v1/api_key/{id}', 'delete')).toEqual(['200', '403', '404', '422', '500']);
     expect(statuses('/api/v1/applications/{id}/api-keys/{keyId}', 'delete')).toEqual(['200', '400', '401', '403', '404']);
+    for (const [path, method] of [
+      ['/v1/api_key/', 'get'],
+      ['/v1/api_key/', 'post'],
+    ] as const) {
+      expect(statuses(path, method)).toEqual(['200', '403', '422', '500']);
+    }
+    expect(statuses('/v1/api_key/{id}', 'patch')).toEqual(['200', '403', '404', '422', '500']);
+    expect(statuses('/api-keys', 'post')).toEqual(['201', '400', '401', '403', '500']);
   });
 
-  it('passes Redocly’s recommended ruleset without errors or warnings', async () => {
+  it('passes Redocly’s recommended ruleset without errors or warnings (one justified exception)', async () => {
     const specFile = fileURLToPath(new URL('../../../spec/openapi.yaml', import.meta.url));
     const { stdout } = await run('redocly', ['lint', specFile, '--format', 'json'], { cwd: process.cwd() });
     const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number } };

@@ -1,9 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { describeSecret, digestsEqual, generateSecret, hashSecret, isWellFormedSecret } from './key-format.js';
-import type { ApiKey, Application, KeyStatus, Principal } from './model.js';
-import { type Access, allows, covers, type KeyplaneAction, type KeyplaneResource, UNRESTRICTED } from './permissions.js';
-import type { KeyChanges, KeyplaneStore } from './ports.js';
-import { type Err, fail, ok, type Result } from './result.js';
+import type { ApiKey, Application, AuditAction, AuditEvent, KeyStatus, Organization, Principal } from './model.js';
+import {
+  type Access,
+  allows,
+  covers,
+  formatPermissions,
+  type Grant,
+  type KeyplaneAction,
+  type KeyplaneResource,
+  narrow,
+  parsePermission,
+  UNRESTRICTED,
+} from './permissions.js';
+import type { KeyOrder, KeyplaneStore } from './ports.js';
+import { type Err, fail, isErr, ok, type Result } from './result.js';
+import { looksLikeToken, type TokenAuthority } from './tokens.js';
+import { KeyUsage } from './usage.js';
 
 const ROOT_CREDENTIAL_SETTING = 'root_credential_sha256';
 
@@ -18,7 +31,8 @@ export interface NewKeyRequest {
 export interface KeyUpdate {
   readonly name?: string;
   readonly status?: KeyStatus;
-  readonly access?: Access;
+  /** The new access, or how to derive it from the key's current access (or why it cannot be). */
+  readonly access?: Access | ((current: Access) => Access | Err);
   readonly expiresAt?: Date | null;
 }
 
@@ -28,14 +42,72 @@ export interface CreatedKey {
   readonly secret: string;
 }
 
+export interface KeyPageRequest {
+  readonly applicationId?: string;
+  readonly order: KeyOrder;
+  readonly limit: number;
+  /** Key ids to page after or before (not both), or a 1-based page number. */
+  readonly after?: string;
+  readonly before?: string;
+  readonly page?: number;
+  readonly offset?: number;
+}
+
+export interface KeyPage {
+  readonly keys: ApiKey[];
+  readonly hasMore: boolean;
+  readonly total: number;
+}
+
+export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'DISABLED' | 'EXPIRED' | 'INSUFFICIENT_PERMISSIONS';
+
+export interface Verification {
+  readonly valid: boolean;
+  readonly code: VerificationCode;
+  /** The key, when one was found in the caller's organization. */
+  readonly key?: ApiKey;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly expiresAt: Date;
+  readonly ttlSeconds: number;
+  readonly grants: readonly Grant[];
+}
+
+export interface AuditPage {
+  readonly events: AuditEvent[];
+  readonly nextCursor: string | null;
+}
+
 export interface KeyplaneOptions {
   readonly now?: () => Date;
+  /** Issues and checks access tokens; without it, bearer tokens are not accepted. */
+  readonly tokens?: TokenAuthority;
+  /** How often last-use times are written to the store, in milliseconds. */
+  readonly usageFlushIntervalMs?: number;
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);
 
-const notFound = (): Err => fail('not_found', 'No API key with that id.');
+const notFound = (what = 'API key'): Err => fail('not_found', `No ${what} with that id.`);
+const invalidPagination = (message: string): Err => fail('invalid', message, { reason: 'invalid_pagination' });
+const escalation = (): Err => fail('forbidden', 'A key cannot grant permissions its creator does not hold.');
+
+function encodeCursor(event: AuditEvent): string {
+  return Buffer.from(JSON.stringify([event.occurredAt.toISOString(), event.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { occurredAt: Date; id: string } | null {
+  try {
+    const [occurredAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    const date = new Date(String(occurredAt));
+    return typeof id === 'string' && isUuid(id) && !Number.isNaN(date.getTime()) ? { occurredAt: date, id } : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The domain's operations. Every one takes the calling principal, checks its
@@ -44,11 +116,15 @@ const notFound = (): Err => fail('not_found', 'No API key with that id.');
 export class Keyplane {
   readonly #store: KeyplaneStore;
   readonly #now: () => Date;
+  readonly #tokens: TokenAuthority | undefined;
+  readonly #usage: KeyUsage;
   #root: { digest: string; organizationId: string } | null = null;
 
   constructor(store: KeyplaneStore, options: KeyplaneOptions = {}) {
     this.#store = store;
     this.#now = options.now ?? (() => new Date());
+    this.#tokens = options.tokens;
+    this.#usage = new KeyUsage(store, options.usageFlushIntervalMs ?? 5_000);
   }
 
   /**
@@ -71,72 +147,190 @@ export class Keyplane {
     return { generatedSecret };
   }
 
-  async authenticate(credential: string | undefined): Promise<Result<Principal>> {
+  /** A key's secret, an access token of a key, or the root credential → who is calling. */
+  async authenticate(credential: string | undefined, requestId: string): Promise<Result<Principal>> {
     if (!credential) return fail('unauthenticated', 'No credential was presented.');
+    if (this.#tokens && looksLikeToken(credential)) return this.#authenticateToken(credential, requestId);
     const digest = hashSecret(credential);
     if (this.#root && digestsEqual(digest, this.#root.digest)) {
-      return ok({ organizationId: this.#root.organizationId, keyId: null, access: UNRESTRICTED });
+      return ok({ organizationId: this.#root.organizationId, keyId: null, access: UNRESTRICTED, requestId });
     }
-    if (!isWellFormedSecret(credential)) return fail('unauthenticated', 'The credential is not valid.');
-    const key = await this.#store.findKeyBySecretHash(digest);
-    if (!key) return fail('unauthenticated', 'The credential is not valid.');
-    if (key.status !== 'enabled') return fail('unauthenticated', 'The API key is disabled.');
-    if (key.expiresAt && key.expiresAt.getTime() <= this.#now().getTime()) {
-      return fail('unauthenticated', 'The API key has expired.');
+    const found = await this.#findUsableKey(credential);
+    if (!found.ok) return found;
+    const key = found.value;
+    this.#usage.record(key.id, this.#now());
+    return ok({ organizationId: key.organizationId, keyId: key.id, access: key.access, requestId });
+  }
+
+  /**
+   * The OAuth client-credentials grant: a key's id and secret for a short-lived token
+   * carrying the requested permissions the key holds (all of them when none are asked).
+   */
+  async issueToken(request: {
+    clientId: string;
+    clientSecret: string;
+    permissions: readonly Grant[];
+  }): Promise<Result<IssuedToken>> {
+    if (!this.#tokens) return fail('unavailable', 'Access tokens are not enabled.');
+    const found = await this.#findUsableKey(request.clientSecret);
+    if (!found.ok || found.value.id !== request.clientId) {
+      return fail('unauthenticated', 'The client id or secret is wrong.', { reason: 'invalid_client' });
     }
-    return ok({ organizationId: key.organizationId, keyId: key.id, access: key.access });
+    const key = found.value;
+    const granted = narrow(key.access, request.permissions);
+    if (!granted.restricted || granted.grants.length === 0) {
+      return fail('forbidden', 'The key holds none of the requested permissions.', { reason: 'invalid_scope' });
+    }
+    const { token, expiresAt } = await this.#tokens.issue({
+      keyId: key.id,
+      organizationId: key.organizationId,
+      permissions: formatPermissions(granted.grants),
+    });
+    this.#usage.record(key.id, this.#now());
+    return ok({ token, expiresAt, ttlSeconds: this.#tokens.ttlSeconds, grants: granted.grants });
   }
 
   async createKey(principal: Principal, request: NewKeyRequest): Promise<Result<CreatedKey>> {
     const denied = this.#require(principal, 'api_keys', 'create');
     if (denied) return denied;
-    if (!covers(principal.access, request.access)) {
-      return fail('forbidden', 'A key cannot grant permissions its creator does not hold.');
-    }
+    if (!covers(principal.access, request.access)) return escalation();
     const application = request.applicationId
-      ? await this.#store.findApplication(principal.organizationId, request.applicationId)
+      ? await this.#findApplication(principal, request.applicationId)
       : await this.#store.findDefaultApplication(principal.organizationId);
-    if (!application) return fail('not_found', 'No application with that id.');
+    if (!application) return notFound('application');
 
     const secret = generateSecret();
     const now = this.#now();
-    const key = await this.#store.insertKey({
-      id: randomUUID(),
-      organizationId: principal.organizationId,
-      applicationId: application.id,
-      name: request.name,
-      status: request.status ?? 'enabled',
-      access: request.access,
-      secretHash: hashSecret(secret),
-      ...describeSecret(secret),
-      createdBy: principal.keyId,
-      createdAt: now,
-      expiresAt: request.expiresAt ?? null,
-    });
+    const id = randomUUID();
+    const key = await this.#store.insertKey(
+      {
+        id,
+        organizationId: principal.organizationId,
+        applicationId: application.id,
+        name: request.name,
+        status: request.status ?? 'enabled',
+        access: request.access,
+        secretHash: hashSecret(secret),
+        ...describeSecret(secret),
+        createdBy: principal.keyId,
+        createdAt: now,
+        expiresAt: request.expiresAt ?? null,
+      },
+      this.#audit(principal, 'api_key.created', id, { name: request.name, applicationId: application.id }),
+    );
     return ok({ key, secret });
   }
 
-  async listKeys(principal: Principal): Promise<Result<ApiKey[]>> {
-    return this.#require(principal, 'api_keys', 'read') ?? ok(await this.#store.listKeys(principal.organizationId));
+  /** Every key of the organization (or of one application), oldest first. */
+  async listKeys(principal: Principal, applicationId?: string): Promise<Result<ApiKey[]>> {
+    const denied = this.#require(principal, 'api_keys', 'read');
+    if (denied) return denied;
+    if (applicationId !== undefined && !(await this.#findApplication(principal, applicationId))) {
+      return notFound('application');
+    }
+    const keys = await this.#store.listKeys(principal.organizationId, {
+      order: 'asc',
+      ...(applicationId === undefined ? {} : { applicationId }),
+    });
+    return ok(keys.map((key) => this.#usage.overlay(key)));
+  }
+
+  /** One page of keys: by cursor (keyset pagination), by page number or by offset. */
+  async listKeyPage(principal: Principal, request: KeyPageRequest): Promise<Result<KeyPage>> {
+    const denied = this.#require(principal, 'api_keys', 'read');
+    if (denied) return denied;
+    if (request.after !== undefined && request.before !== undefined) {
+      return invalidPagination("Cannot specify both 'before' and 'after' parameters");
+    }
+    const cursorId = request.after ?? request.before;
+    let cursor: { createdAt: Date; id: string } | undefined;
+    if (cursorId !== undefined) {
+      const key = isUuid(cursorId) ? await this.#store.findKeyById(principal.organizationId, cursorId) : null;
+      if (!key) return invalidPagination(`No API key ${cursorId} to page from.`);
+      cursor = { createdAt: key.createdAt, id: key.id };
+    }
+    const offset = request.page !== undefined ? (request.page - 1) * request.limit : request.offset;
+    const [keys, total] = await Promise.all([
+      this.#store.listKeys(principal.organizationId, {
+        order: request.order,
+        limit: request.limit + 1,
+        ...(request.applicationId === undefined ? {} : { applicationId: request.applicationId }),
+        ...(cursor && request.after !== undefined ? { after: cursor } : {}),
+        ...(cursor && request.before !== undefined ? { before: cursor } : {}),
+        ...(offset === undefined ? {} : { offset }),
+      }),
+      this.#store.countKeys(principal.organizationId, request.applicationId),
+    ]);
+    return ok({
+      keys: keys.slice(0, request.limit).map((key) => this.#usage.overlay(key)),
+      hasMore: keys.length > request.limit,
+      total,
+    });
   }
 
   async getKey(principal: Principal, id: string, applicationId?: string): Promise<Result<ApiKey>> {
     const denied = this.#require(principal, 'api_keys', 'read', id);
     if (denied) return denied;
     const key = await this.#findKey(principal, id, applicationId);
-    return key ? ok(key) : notFound();
+    return key ? ok(this.#usage.overlay(key)) : notFound();
   }
 
   async updateKey(principal: Principal, id: string, update: KeyUpdate): Promise<Result<ApiKey>> {
     const denied = this.#require(principal, 'api_keys', 'update', id);
     if (denied) return denied;
-    if (update.access && !covers(principal.access, update.access)) {
-      return fail('forbidden', 'A key cannot grant permissions its creator does not hold.');
-    }
+    const current = await this.#findKey(principal, id);
+    if (!current) return notFound();
+    const access = typeof update.access === 'function' ? update.access(current.access) : update.access;
+    if (isErr(access)) return access;
+    if (access && !covers(principal.access, access)) return escalation();
+
+    const statusChanged = update.status !== undefined && update.status !== current.status;
+    const action: AuditAction = statusChanged
+      ? update.status === 'disabled'
+        ? 'api_key.disabled'
+        : 'api_key.enabled'
+      : 'api_key.updated';
+    const changed = Object.keys(update).filter((field) => update[field as keyof KeyUpdate] !== undefined);
+    const key = await this.#store.updateKey(
+      principal.organizationId,
+      id,
+      {
+        ...(update.name === undefined ? {} : { name: update.name }),
+        ...(update.status === undefined ? {} : { status: update.status }),
+        ...(access === undefined ? {} : { access }),
+        ...(update.expiresAt === undefined ? {} : { expiresAt: update.expiresAt }),
+        updatedAt: this.#now(),
+      },
+      this.#audit(principal, action, id, { fields: changed }),
+    );
+    return key ? ok(this.#usage.overlay(key)) : notFound();
+  }
+
+  /**
+   * Gives the key a new secret. The old one keeps working for `graceSeconds` (0: it
+   * stops at once), so clients can roll over without downtime.
+   */
+  async rotateKey(
+    principal: Principal,
+    id: string,
+    graceSeconds: number,
+  ): Promise<Result<CreatedKey & { previousSecretExpiresAt: Date | null }>> {
+    const denied = this.#require(principal, 'api_keys', 'update', id);
+    if (denied) return denied;
     if (!isUuid(id)) return notFound();
-    const changes: KeyChanges = { ...update, updatedAt: this.#now() };
-    const key = await this.#store.updateKey(principal.organizationId, id, changes);
-    return key ? ok(key) : notFound();
+    const secret = generateSecret();
+    const now = this.#now();
+    const previousSecretExpiresAt = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null;
+    const key = await this.#store.rotateKey(
+      principal.organizationId,
+      id,
+      { secretHash: hashSecret(secret), ...describeSecret(secret), previousSecretExpiresAt, rotatedAt: now },
+      this.#audit(principal, 'api_key.rotated', id, {
+        gracePeriodSeconds: graceSeconds,
+        previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null,
+      }),
+    );
+    return key ? ok({ key, secret, previousSecretExpiresAt }) : notFound();
   }
 
   /** Deletes the key for good. Only one of several concurrent deletes succeeds. */
@@ -144,8 +338,64 @@ export class Keyplane {
     const denied = this.#require(principal, 'api_keys', 'delete', id);
     if (denied) return denied;
     if (!isUuid(id)) return notFound();
-    const deleted = await this.#store.deleteKey(principal.organizationId, id, applicationId);
+    const deleted = await this.#store.deleteKey(
+      principal.organizationId,
+      id,
+      applicationId,
+      this.#audit(principal, 'api_key.deleted', id, applicationId === undefined ? {} : { applicationId }),
+    );
     return deleted ? ok(undefined) : notFound();
+  }
+
+  /**
+   * Checks a key presented to the caller's platform: found in the caller's organization,
+   * enabled, not expired, and holding every required permission. Never an error for a
+   * malformed key: it is simply not found.
+   */
+  async verifyKey(principal: Principal, secret: string, required: readonly Grant[]): Promise<Result<Verification>> {
+    const denied = this.#require(principal, 'api_keys', 'verify');
+    if (denied) return denied;
+    const found = isWellFormedSecret(secret) ? await this.#store.findKeyBySecretHash(hashSecret(secret)) : null;
+    if (!found || found.key.organizationId !== principal.organizationId || !this.#secretStillValid(found)) {
+      return ok({ valid: false, code: 'NOT_FOUND' });
+    }
+    const key = this.#usage.overlay(found.key);
+    if (key.status !== 'enabled') return ok({ valid: false, code: 'DISABLED', key });
+    if (this.#expired(key)) return ok({ valid: false, code: 'EXPIRED', key });
+    this.#usage.record(key.id, this.#now());
+    const missing = required.some((wanted) =>
+      wanted.targets.some((target) => !allows(key.access, wanted.resource, wanted.action, target)),
+    );
+    return ok(missing ? { valid: false, code: 'INSUFFICIENT_PERMISSIONS', key } : { valid: true, code: 'VALID', key });
+  }
+
+  async createApplication(
+    principal: Principal,
+    request: { name: string; description?: string | null },
+  ): Promise<Result<Application>> {
+    const denied = this.#require(principal, 'applications', 'create');
+    if (denied) return denied;
+    const application: Application = {
+      id: randomUUID(),
+      organizationId: principal.organizationId,
+      name: request.name,
+      description: request.description ?? null,
+      isDefault: false,
+      createdAt: this.#now(),
+    };
+    return ok(
+      await this.#store.insertApplication(
+        application,
+        this.#audit(principal, 'application.created', application.id, { name: request.name }),
+      ),
+    );
+  }
+
+  async getApplication(principal: Principal, id: string): Promise<Result<Application>> {
+    const denied = this.#require(principal, 'applications', 'read', id);
+    if (denied) return denied;
+    const application = await this.#findApplication(principal, id);
+    return application ? ok(application) : notFound('application');
   }
 
   async listApplications(principal: Principal): Promise<Result<Application[]>> {
@@ -153,6 +403,64 @@ export class Keyplane {
       this.#require(principal, 'applications', 'read') ??
       ok(await this.#store.listApplications(principal.organizationId))
     );
+  }
+
+  /**
+   * A new tenant, only for the root credential: the organization, its default
+   * application, and its first key, unrestricted within it, whose secret is shown once.
+   */
+  async createOrganization(
+    principal: Principal,
+    request: { name: string },
+  ): Promise<Result<{ organization: Organization; application: Application; adminKey: CreatedKey }>> {
+    if (principal.keyId !== null) return fail('forbidden', 'Only the root credential can create organizations.');
+    const now = this.#now();
+    const organization: Organization = { id: randomUUID(), name: request.name, createdAt: now };
+    const application: Application = {
+      id: randomUUID(),
+      organizationId: organization.id,
+      name: 'Default application',
+      description: 'Created with the organization.',
+      isDefault: true,
+      createdAt: now,
+    };
+    const secret = generateSecret();
+    const adminKey = {
+      id: randomUUID(),
+      organizationId: organization.id,
+      applicationId: application.id,
+      name: 'Admin key',
+      status: 'enabled' as const,
+      access: UNRESTRICTED,
+      secretHash: hashSecret(secret),
+      ...describeSecret(secret),
+      createdBy: null,
+      createdAt: now,
+      expiresAt: null,
+    };
+    // The new organization's log starts with its own creation, by the root credential.
+    const inNewOrganization = { ...principal, organizationId: organization.id };
+    await this.#store.insertOrganization(organization, application, adminKey, [
+      this.#audit(inNewOrganization, 'organization.created', organization.id, { name: request.name }),
+      this.#audit(inNewOrganization, 'api_key.created', adminKey.id, { name: adminKey.name, applicationId: application.id }),
+    ]);
+    const key = await this.#store.findKeyById(organization.id, adminKey.id);
+    return ok({ organization, application, adminKey: { key: key as ApiKey, secret } });
+  }
+
+  /** The organization's audit log, newest first, a page at a time. */
+  async listAuditEvents(principal: Principal, request: { limit: number; cursor?: string }): Promise<Result<AuditPage>> {
+    const denied = this.#require(principal, 'audit', 'read');
+    if (denied) return denied;
+    const before = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+    if (before === null) return invalidPagination('The cursor is not one this API returned.');
+    const events = await this.#store.listAuditEvents(principal.organizationId, {
+      limit: request.limit + 1,
+      ...(before ? { before } : {}),
+    });
+    const page = events.slice(0, request.limit);
+    const last = page.at(-1);
+    return ok({ events: page, nextCursor: events.length > request.limit && last ? encodeCursor(last) : null });
   }
 
   async checkHealth(): Promise<Result<void>> {
@@ -164,11 +472,67 @@ export class Keyplane {
     }
   }
 
+  /** Writes pending last-use times and stops the background writer. */
+  async close(): Promise<void> {
+    await this.#usage.close();
+  }
+
+  async #authenticateToken(token: string, requestId: string): Promise<Result<Principal>> {
+    const verified = await (this.#tokens as TokenAuthority).verify(token);
+    if (!verified.ok) return verified;
+    const { keyId, organizationId, permissions } = verified.value;
+    // The key is read on every request: a token dies with its key, whatever its expiry.
+    const key = isUuid(keyId) ? await this.#store.findKeyById(organizationId, keyId) : null;
+    if (!key) return fail('unauthenticated', 'The access token belongs to a key that no longer exists.');
+    if (key.status !== 'enabled') return fail('unauthenticated', 'The API key is disabled.');
+    if (this.#expired(key)) return fail('unauthenticated', 'The API key has expired.');
+    const grants = permissions.map(parsePermission).filter((parsed): parsed is Grant => parsed !== null);
+    this.#usage.record(key.id, this.#now());
+    return ok({ organizationId, keyId, access: narrow(key.access, grants), requestId });
+  }
+
+  async #findUsableKey(secret: string): Promise<Result<ApiKey>> {
+    if (!isWellFormedSecret(secret)) return fail('unauthenticated', 'The credential is not valid.');
+    const found = await this.#store.findKeyBySecretHash(hashSecret(secret));
+    if (!found || !this.#secretStillValid(found)) return fail('unauthenticated', 'The credential is not valid.');
+    if (found.key.status !== 'enabled') return fail('unauthenticated', 'The API key is disabled.');
+    if (this.#expired(found.key)) return fail('unauthenticated', 'The API key has expired.');
+    return ok(found.key);
+  }
+
+  #secretStillValid(found: { matched: 'current' | 'previous'; previousSecretExpiresAt: Date | null }): boolean {
+    return (
+      found.matched === 'current' ||
+      (found.previousSecretExpiresAt !== null && found.previousSecretExpiresAt.getTime() > this.#now().getTime())
+    );
+  }
+
+  #expired(key: ApiKey): boolean {
+    return key.expiresAt !== null && key.expiresAt.getTime() <= this.#now().getTime();
+  }
+
   async #findKey(principal: Principal, id: string, applicationId?: string): Promise<ApiKey | null> {
     if (!isUuid(id)) return null;
     const key = await this.#store.findKeyById(principal.organizationId, id);
     if (!key || (applicationId !== undefined && key.applicationId !== applicationId)) return null;
     return key;
+  }
+
+  async #findApplication(principal: Principal, id: string): Promise<Application | null> {
+    return isUuid(id) ? this.#store.findApplication(principal.organizationId, id) : null;
+  }
+
+  #audit(principal: Principal, action: AuditAction, targetId: string, details: Record<string, unknown>): AuditEvent {
+    return {
+      id: randomUUID(),
+      organizationId: principal.organizationId,
+      occurredAt: this.#now(),
+      action,
+      actorKeyId: principal.keyId,
+      targetId,
+      requestId: principal.requestId,
+      details,
+    };
   }
 
   #require<R extends KeyplaneResource>(

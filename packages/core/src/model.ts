@@ -36,10 +36,38 @@ export interface Organization {
   readonly createdAt: Date;
 }
 
-/** Who is calling: a key of an organization, or the root credential of the default one. */
+/** Who is calling, in one request: a key, an access token of a key, or the root credential. */
 export interface Principal {
   readonly organizationId: string;
   /** Null for the root credential, which is not a stored key. */
   readonly keyId: string | null;
   readonly access: Access;
+  /** The request this principal acts in, for the audit log. */
+  readonly requestId: string;
+}
+
+export const AUDIT_ACTIONS = [
+  'api_key.created',
+  'api_key.updated',
+  'api_key.enabled',
+  'api_key.disabled',
+  'api_key.rotated',
+  'api_key.deleted',
+  'application.created',
+  'organization.created',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One change, recorded with who made it, when, and in which request. */
+export interface AuditEvent {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly occurredAt: Date;
+  readonly action: AuditAction;
+  /** The acting key; null for the root credential. */
+  readonly actorKeyId: string | null;
+  readonly targetId: string;
+  readonly requestId: string;
+  readonly details: Readonly<Record<string, unknown>>;
 }

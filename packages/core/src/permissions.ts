@@ -19,8 +19,9 @@ export const ALL_TARGETS = '*';
 
 /** The resources and actions keyplane itself enforces. */
 export const KEYPLANE_PERMISSIONS = {
-  api_keys: ['read', 'create', 'update', 'delete'],
+  api_keys: ['read', 'create', 'update', 'delete', 'verify'],
   applications: ['read', 'create'],
+  audit: ['read'],
 } as const;
 
 export type KeyplaneResource = keyof typeof KEYPLANE_PERMISSIONS;
@@ -69,4 +70,56 @@ export function normalizeGrants(grants: readonly Grant[]): Grant[] {
       const [resource = '', action = ''] = key.split('\u0000');
       return grant(resource, action, targets.has(ALL_TARGETS) ? [ALL_TARGETS] : [...targets].sort());
     });
+}
+
+/**
+ * The textual form of permissions, shared by keyplane's own operations and Kadosei:
+ * `resource.action` for every target, `resource.action:target` for one.
+ */
+export const PERMISSION_PATTERN = /^([a-z][a-z0-9_]*)\.([a-z][a-z0-9_]*)(?::(\S+))?$/;
+
+export function parsePermission(text: string): Grant | null {
+  const match = PERMISSION_PATTERN.exec(text);
+  if (!match) return null;
+  const [, resource = '', action = '', target] = match;
+  return grant(resource, action, [target ?? ALL_TARGETS]);
+}
+
+export function formatPermissions(grants: readonly Grant[]): string[] {
+  return grants.flatMap(({ resource, action, targets }) =>
+    targets.map((target) => (target === ALL_TARGETS ? `${resource}.${action}` : `${resource}.${action}:${target}`)),
+  );
+}
+
+/** Access limited to `grants`: what both the holder and the grants allow. */
+export function narrow(access: Access, grants: readonly Grant[]): Access {
+  return {
+    restricted: true,
+    grants: normalizeGrants(
+      grants.flatMap((wanted) => {
+        if (!access.restricted) return [wanted];
+        return access.grants.flatMap((held) => {
+          if (held.resource !== wanted.resource || held.action !== wanted.action) return [];
+          if (held.targets.includes(ALL_TARGETS)) return [wanted];
+          if (wanted.targets.includes(ALL_TARGETS)) return [held];
+          const targets = wanted.targets.filter((target) => held.targets.includes(target));
+          return targets.length > 0 ? [grant(held.resource, held.action, targets)] : [];
+        });
+      }),
+    ),
+  };
+}
+
+/**
+ * Replaces the grants one dialect can see with `visible`, keeping those it cannot
+ * express, so that a dialect rewriting "the" permission list never erases what
+ * another dialect granted.
+ */
+export function replaceVisibleGrants(
+  access: Access,
+  isVisible: (held: Grant) => boolean,
+  visible: readonly Grant[],
+): Access {
+  const kept = access.restricted ? access.grants.filter((held) => !isVisible(held)) : [];
+  return { restricted: true, grants: normalizeGrants([...kept, ...visible]) };
 }

@@ -1,4 +1,4 @@
-import type { ApiKey, Application, KeyStatus, Organization } from './model.js';
+import type { ApiKey, Application, AuditEvent, KeyStatus, Organization } from './model.js';
 import type { Access } from './permissions.js';
 
 export interface NewKey {
@@ -24,28 +24,81 @@ export interface KeyChanges {
   readonly updatedAt: Date;
 }
 
+export interface Rotation {
+  readonly secretHash: string;
+  readonly hint: string;
+  readonly lastFour: string;
+  /** Until when the replaced secret still works; null to end it at once. */
+  readonly previousSecretExpiresAt: Date | null;
+  readonly rotatedAt: Date;
+}
+
+/** A key found by a secret digest, and whether that digest is its current or its previous secret. */
+export interface KeyBySecret {
+  readonly key: ApiKey;
+  /** Set when the digest is the secret replaced by a rotation: the end of its grace period. */
+  readonly previousSecretExpiresAt: Date | null;
+  readonly matched: 'current' | 'previous';
+}
+
+export type KeyOrder = 'asc' | 'desc';
+
+/** A page of keys in creation order: after or before a cursor key, or at an offset. */
+export interface KeyQuery {
+  readonly applicationId?: string;
+  readonly order: KeyOrder;
+  /** At most this many keys; all of them when absent. */
+  readonly limit?: number;
+  readonly after?: { readonly createdAt: Date; readonly id: string };
+  readonly before?: { readonly createdAt: Date; readonly id: string };
+  readonly offset?: number;
+}
+
+export interface AuditQuery {
+  readonly limit: number;
+  /** Events strictly older than this position, newest first. */
+  readonly before?: { readonly occurredAt: Date; readonly id: string };
+}
+
 /**
  * What the domain needs from storage. Every read and write of an organization's data is
- * scoped by its id, so one tenant can never reach another's rows.
+ * scoped by its id, so one tenant can never reach another's rows. Every change is
+ * written in one transaction with its audit event, and only when it took effect.
  */
 export interface KeyplaneStore {
-  insertKey(key: NewKey): Promise<ApiKey>;
+  insertKey(key: NewKey, audit: AuditEvent): Promise<ApiKey>;
   findKeyById(organizationId: string, id: string): Promise<ApiKey | null>;
-  findKeyBySecretHash(secretHash: string): Promise<ApiKey | null>;
-  listKeys(organizationId: string): Promise<ApiKey[]>;
-  updateKey(organizationId: string, id: string, changes: KeyChanges): Promise<ApiKey | null>;
+  findKeyBySecretHash(secretHash: string): Promise<KeyBySecret | null>;
+  /** Keys in creation order; with `after`/`before` a page of keyset pagination. */
+  listKeys(organizationId: string, query?: KeyQuery): Promise<ApiKey[]>;
+  countKeys(organizationId: string, applicationId?: string): Promise<number>;
+  updateKey(organizationId: string, id: string, changes: KeyChanges, audit: AuditEvent): Promise<ApiKey | null>;
+  rotateKey(organizationId: string, id: string, rotation: Rotation, audit: AuditEvent): Promise<ApiKey | null>;
   /**
    * True when this call removed the key; false when it was already gone (or, with
    * `applicationId`, belongs to another application).
    */
-  deleteKey(organizationId: string, id: string, applicationId?: string): Promise<boolean>;
+  deleteKey(organizationId: string, id: string, applicationId: string | undefined, audit: AuditEvent): Promise<boolean>;
+  /** Records when keys were last used, keeping the latest time of each. */
+  recordKeyUsage(usage: readonly { readonly id: string; readonly usedAt: Date }[]): Promise<void>;
 
+  insertApplication(application: Application, audit: AuditEvent): Promise<Application>;
   findApplication(organizationId: string, id: string): Promise<Application | null>;
   findDefaultApplication(organizationId: string): Promise<Application | null>;
   listApplications(organizationId: string): Promise<Application[]>;
 
+  /** A new organization with its default application and first key, all or nothing. */
+  insertOrganization(
+    organization: Organization,
+    application: Application,
+    adminKey: NewKey,
+    audit: readonly AuditEvent[],
+  ): Promise<void>;
   /** The organization the root credential belongs to, created with its default application on first use. */
   ensureDefaultOrganization(now: Date): Promise<Organization>;
+
+  listAuditEvents(organizationId: string, query: AuditQuery): Promise<AuditEvent[]>;
+
   getSetting(name: string): Promise<string | null>;
   /** Stores `value` unless the setting exists; returns the value that is now stored. */
   putSettingIfAbsent(name: string, value: string): Promise<string>;

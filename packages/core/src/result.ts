@@ -28,6 +28,8 @@ export interface KeyplaneError {
   readonly kind: ErrorKind;
   readonly message: string;
   readonly issues?: readonly ValidationIssue[];
+  /** A finer reason within the kind, e.g. `invalid_pagination` or `token_expired`. */
+  readonly reason?: string;
 }
 
 export type Ok<T> = { readonly ok: true; readonly value: T };
@@ -36,10 +38,11 @@ export type Result<T, E = KeyplaneError> = Ok<T> | Err<E>;
 
 export const ok = <T>(value: T): Ok<T> => ({ ok: true, value });
 
-export const fail = (kind: ErrorKind, message: string, issues?: readonly ValidationIssue[]): Err => ({
-  ok: false,
-  error: issues ? { kind, message, issues } : { kind, message },
-});
+export const fail = (
+  kind: ErrorKind,
+  message: string,
+  details: { issues?: readonly ValidationIssue[]; reason?: string } = {},
+): Err => ({ ok: false, error: { kind, message, ...details } });
 
 export const isErr = (value: unknown): value is Err =>
   typeof value === 'object' && value !== null && 'ok' in value && value.ok === false;

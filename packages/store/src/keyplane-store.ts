@@ -3,13 +3,15 @@ import type {
   Access,
   ApiKey,
   Application,
+  AuditEvent,
   Grant,
   KeyChanges,
   KeyplaneStore,
+  KeyQuery,
   NewKey,
   Organization,
 } from '@keyplane/core';
-import type { SqlDatabase } from './sql.js';
+import type { SqlDatabase, SqlExecutor } from './sql.js';
 
 interface KeyRow {
   id: string;
@@ -37,9 +39,21 @@ interface ApplicationRow {
   created_at: Date;
 }
 
+interface AuditRow {
+  id: string;
+  organization_id: string;
+  occurred_at: Date;
+  action: AuditEvent['action'];
+  actor_key_id: string | null;
+  target_id: string;
+  request_id: string;
+  details: Record<string, unknown>;
+}
+
 const KEY_COLUMNS = `id, organization_id, application_id, name, status, hint, last_four, restricted, grants,
   created_by, created_at, updated_at, last_used_at, expires_at`;
 const APPLICATION_COLUMNS = 'id, organization_id, name, description, is_default, created_at';
+const AUDIT_COLUMNS = 'id, organization_id, occurred_at, action, actor_key_id, target_id, request_id, details';
 
 const toKey = (row: KeyRow): ApiKey => ({
   id: row.id,
@@ -66,9 +80,107 @@ const toApplication = (row: ApplicationRow): Application => ({
   createdAt: row.created_at,
 });
 
+const toAuditEvent = (row: AuditRow): AuditEvent => ({
+  id: row.id,
+  organizationId: row.organization_id,
+  occurredAt: row.occurred_at,
+  action: row.action,
+  actorKeyId: row.actor_key_id,
+  targetId: row.target_id,
+  requestId: row.request_id,
+  details: row.details,
+});
+
 const grantsOf = (access: Access): string => JSON.stringify(access.restricted ? access.grants : []);
 
 const DEFAULT_ORGANIZATION_SETTING = 'default_organization_id';
+
+async function insertAudit(tx: SqlExecutor, event: AuditEvent): Promise<void> {
+  await tx.query(
+    `insert into audit_events (${AUDIT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    [
+      event.id,
+      event.organizationId,
+      event.occurredAt,
+      event.action,
+      event.actorKeyId,
+      event.targetId,
+      event.requestId,
+      JSON.stringify(event.details),
+    ],
+  );
+}
+
+async function insertKeyRow(tx: SqlExecutor, key: NewKey): Promise<KeyRow> {
+  const [row] = await tx.query<KeyRow>(
+    `insert into api_keys (id, organization_id, application_id, name, status, secret_hash, hint, last_four,
+       restricted, grants, created_by, created_at, updated_at, expires_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $12, $13)
+     returning ${KEY_COLUMNS}`,
+    [
+      key.id,
+      key.organizationId,
+      key.applicationId,
+      key.name,
+      key.status,
+      key.secretHash,
+      key.hint,
+      key.lastFour,
+      key.access.restricted,
+      grantsOf(key.access),
+      key.createdBy,
+      key.createdAt,
+      key.expiresAt,
+    ],
+  );
+  return row as KeyRow;
+}
+
+async function insertApplicationRow(tx: SqlExecutor, application: Application): Promise<ApplicationRow> {
+  const [row] = await tx.query<ApplicationRow>(
+    `insert into applications (${APPLICATION_COLUMNS}) values ($1, $2, $3, $4, $5, $6) returning ${APPLICATION_COLUMNS}`,
+    [
+      application.id,
+      application.organizationId,
+      application.name,
+      application.description,
+      application.isDefault,
+      application.createdAt,
+    ],
+  );
+  return row as ApplicationRow;
+}
+
+/** Keyset pagination over (created_at, id), in either order, from either side of a cursor. */
+function pageQuery(organizationId: string, query: KeyQuery): { text: string; params: unknown[]; reverse: boolean } {
+  const params: unknown[] = [organizationId];
+  const where = ['organization_id = $1'];
+  if (query.applicationId !== undefined) {
+    params.push(query.applicationId);
+    where.push(`application_id = $${params.length}`);
+  }
+  const cursor = query.after ?? query.before;
+  // Paging "before" a cursor walks the other way and turns the page round afterwards.
+  const reverse = query.before !== undefined;
+  const ascending = (query.order === 'asc') !== reverse;
+  if (cursor) {
+    params.push(cursor.createdAt, cursor.id);
+    const comparison = ascending ? '>' : '<';
+    where.push(`(created_at, id) ${comparison} ($${params.length - 1}, $${params.length})`);
+  }
+  const direction = ascending ? 'asc' : 'desc';
+  let text = `select ${KEY_COLUMNS} from api_keys where ${where.join(' and ')}
+    order by created_at ${direction}, id ${direction}`;
+  if (query.limit !== undefined) {
+    params.push(query.limit);
+    text += ` limit $${params.length}`;
+  }
+  if (query.offset !== undefined && query.offset > 0) {
+    params.push(query.offset);
+    text += ` offset $${params.length}`;
+  }
+  return { text, params, reverse };
+}
 
 /** The domain's store over any PostgreSQL engine: the same SQL for PGlite and a server. */
 export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
@@ -78,30 +190,12 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     );
 
   return {
-    async insertKey(key: NewKey) {
-      const [row] = await db.query<KeyRow>(
-        `insert into api_keys (id, organization_id, application_id, name, status, secret_hash, hint, last_four,
-           restricted, grants, created_by, created_at, updated_at, expires_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $12, $13)
-         returning ${KEY_COLUMNS}`,
-        [
-          key.id,
-          key.organizationId,
-          key.applicationId,
-          key.name,
-          key.status,
-          key.secretHash,
-          key.hint,
-          key.lastFour,
-          key.access.restricted,
-          grantsOf(key.access),
-          key.createdBy,
-          key.createdAt,
-          key.expiresAt,
-        ],
-      );
-      return toKey(row as KeyRow);
-    },
+    insertKey: (key, audit) =>
+      db.transaction(async (tx) => {
+        const row = await insertKeyRow(tx, key);
+        await insertAudit(tx, audit);
+        return toKey(row);
+      }),
 
     async findKeyById(organizationId, id) {
       const [row] = await db.query<KeyRow>(
@@ -112,55 +206,116 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     },
 
     async findKeyBySecretHash(secretHash) {
-      const [row] = await db.query<KeyRow>(`select ${KEY_COLUMNS} from api_keys where secret_hash = $1`, [
-        secretHash,
-      ]);
-      return row ? toKey(row) : null;
+      const [row] = await db.query<KeyRow & { previous_secret_expires_at: Date | null; is_current: boolean }>(
+        `select ${KEY_COLUMNS}, previous_secret_expires_at, secret_hash = $1 as is_current
+         from api_keys where secret_hash = $1 or previous_secret_hash = $1`,
+        [secretHash],
+      );
+      if (!row) return null;
+      return {
+        key: toKey(row),
+        matched: row.is_current ? 'current' : 'previous',
+        previousSecretExpiresAt: row.previous_secret_expires_at,
+      };
     },
 
-    async listKeys(organizationId) {
-      const rows = await db.query<KeyRow>(
-        `select ${KEY_COLUMNS} from api_keys where organization_id = $1 order by created_at, id`,
-        [organizationId],
-      );
-      return rows.map(toKey);
+    async listKeys(organizationId, query = { order: 'asc' }) {
+      const { text, params, reverse } = pageQuery(organizationId, query);
+      const rows = await db.query<KeyRow>(text, params);
+      return (reverse ? rows.reverse() : rows).map(toKey);
     },
 
-    async updateKey(organizationId, id, changes: KeyChanges) {
-      const [row] = await db.query<KeyRow>(
-        `update api_keys set
-           name = coalesce($3, name),
-           status = coalesce($4, status),
-           restricted = coalesce($5, restricted),
-           grants = coalesce($6::jsonb, grants),
-           expires_at = case when $7::boolean then $8::timestamptz else expires_at end,
-           updated_at = $9
-         where organization_id = $1 and id = $2
-         returning ${KEY_COLUMNS}`,
-        [
-          organizationId,
-          id,
-          changes.name ?? null,
-          changes.status ?? null,
-          changes.access ? changes.access.restricted : null,
-          changes.access ? grantsOf(changes.access) : null,
-          changes.expiresAt !== undefined,
-          changes.expiresAt ?? null,
-          changes.updatedAt,
-        ],
+    async countKeys(organizationId, applicationId) {
+      const [row] = await db.query<{ count: number }>(
+        `select count(*)::integer as count from api_keys
+         where organization_id = $1 and ($2::uuid is null or application_id = $2::uuid)`,
+        [organizationId, applicationId ?? null],
       );
-      return row ? toKey(row) : null;
+      return row?.count ?? 0;
     },
 
-    async deleteKey(organizationId, id, applicationId) {
-      const rows = await db.query<{ id: string }>(
-        `delete from api_keys
-         where organization_id = $1 and id = $2 and ($3::uuid is null or application_id = $3::uuid)
-         returning id`,
-        [organizationId, id, applicationId ?? null],
+    updateKey: (organizationId, id, changes: KeyChanges, audit) =>
+      db.transaction(async (tx) => {
+        const [row] = await tx.query<KeyRow>(
+          `update api_keys set
+             name = coalesce($3, name),
+             status = coalesce($4, status),
+             restricted = coalesce($5, restricted),
+             grants = coalesce($6::jsonb, grants),
+             expires_at = case when $7::boolean then $8::timestamptz else expires_at end,
+             updated_at = $9
+           where organization_id = $1 and id = $2
+           returning ${KEY_COLUMNS}`,
+          [
+            organizationId,
+            id,
+            changes.name ?? null,
+            changes.status ?? null,
+            changes.access ? changes.access.restricted : null,
+            changes.access ? grantsOf(changes.access) : null,
+            changes.expiresAt !== undefined,
+            changes.expiresAt ?? null,
+            changes.updatedAt,
+          ],
+        );
+        if (!row) return null;
+        await insertAudit(tx, audit);
+        return toKey(row);
+      }),
+
+    rotateKey: (organizationId, id, rotation, audit) =>
+      db.transaction(async (tx) => {
+        const [row] = await tx.query<KeyRow>(
+          `update api_keys set
+             previous_secret_hash = case when $3::timestamptz is null then null else secret_hash end,
+             previous_secret_expires_at = $3::timestamptz,
+             secret_hash = $4, hint = $5, last_four = $6, updated_at = $7
+           where organization_id = $1 and id = $2
+           returning ${KEY_COLUMNS}`,
+          [
+            organizationId,
+            id,
+            rotation.previousSecretExpiresAt,
+            rotation.secretHash,
+            rotation.hint,
+            rotation.lastFour,
+            rotation.rotatedAt,
+          ],
+        );
+        if (!row) return null;
+        await insertAudit(tx, audit);
+        return toKey(row);
+      }),
+
+    deleteKey: (organizationId, id, applicationId, audit) =>
+      db.transaction(async (tx) => {
+        const rows = await tx.query<{ id: string }>(
+          `delete from api_keys
+           where organization_id = $1 and id = $2 and ($3::uuid is null or application_id = $3::uuid)
+           returning id`,
+          [organizationId, id, applicationId ?? null],
+        );
+        if (rows.length !== 1) return false;
+        await insertAudit(tx, audit);
+        return true;
+      }),
+
+    async recordKeyUsage(usage) {
+      if (usage.length === 0) return;
+      await db.query(
+        `update api_keys as key set last_used_at = greatest(coalesce(key.last_used_at, used.at), used.at)
+         from unnest($1::uuid[], $2::timestamptz[]) as used (id, at)
+         where key.id = used.id`,
+        [usage.map(({ id }) => id), usage.map(({ usedAt }) => usedAt.toISOString())],
       );
-      return rows.length === 1;
     },
+
+    insertApplication: (application, audit) =>
+      db.transaction(async (tx) => {
+        const row = await insertApplicationRow(tx, application);
+        await insertAudit(tx, audit);
+        return toApplication(row);
+      }),
 
     async findApplication(organizationId, id) {
       const [application] = await findApplicationWhere('organization_id = $1 and id = $2', [organizationId, id]);
@@ -175,12 +330,23 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     listApplications: (organizationId) =>
       findApplicationWhere('organization_id = $1 order by created_at, id', [organizationId]),
 
+    insertOrganization: (organization: Organization, application, adminKey, audit) =>
+      db.transaction(async (tx) => {
+        await tx.query('insert into organizations (id, name, created_at) values ($1, $2, $3)', [
+          organization.id,
+          organization.name,
+          organization.createdAt,
+        ]);
+        await insertApplicationRow(tx, application);
+        await insertKeyRow(tx, adminKey);
+        for (const event of audit) await insertAudit(tx, event);
+      }),
+
     async ensureDefaultOrganization(now: Date): Promise<Organization> {
       return db.transaction(async (tx) => {
-        const candidate = randomUUID();
         await tx.query('insert into settings (name, value) values ($1, $2) on conflict (name) do nothing', [
           DEFAULT_ORGANIZATION_SETTING,
-          candidate,
+          randomUUID(),
         ]);
         const [setting] = await tx.query<{ value: string }>('select value from settings where name = $1', [
           DEFAULT_ORGANIZATION_SETTING,
@@ -204,6 +370,21 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
         const row = organization as { id: string; name: string; created_at: Date };
         return { id: row.id, name: row.name, createdAt: row.created_at };
       });
+    },
+
+    async listAuditEvents(organizationId, query) {
+      const params: unknown[] = [organizationId, query.limit];
+      let before = '';
+      if (query.before) {
+        params.push(query.before.occurredAt, query.before.id);
+        before = 'and (occurred_at, id) < ($3, $4)';
+      }
+      const rows = await db.query<AuditRow>(
+        `select ${AUDIT_COLUMNS} from audit_events where organization_id = $1 ${before}
+         order by occurred_at desc, id desc limit $2`,
+        params,
+      );
+      return rows.map(toAuditEvent);
     },
 
     async getSetting(name) {

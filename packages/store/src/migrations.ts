@@ -52,6 +52,29 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       );
     `,
   },
+  {
+    version: 2,
+    name: 'rotation grace and audit log',
+    sql: `
+      alter table api_keys
+        add column previous_secret_hash text,
+        add column previous_secret_expires_at timestamptz;
+      create unique index api_keys_by_previous_secret
+        on api_keys (previous_secret_hash) where previous_secret_hash is not null;
+
+      create table audit_events (
+        id uuid primary key,
+        organization_id uuid not null references organizations (id) on delete cascade,
+        occurred_at timestamptz not null,
+        action text not null,
+        actor_key_id uuid,
+        target_id uuid not null,
+        request_id text not null,
+        details jsonb not null default '{}'::jsonb
+      );
+      create index audit_events_by_organization on audit_events (organization_id, occurred_at desc, id desc);
+    `,
+  },
 ];
 
 export async function migrate(db: SqlDatabase): Promise<number[]> {

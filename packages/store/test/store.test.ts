@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { grant, type KeyplaneStore, type NewKey } from '@keyplane/core';
+import { type AuditEvent, grant, type KeyplaneStore, type NewKey } from '@keyplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKeyplaneStore, MIGRATIONS, migrate, openEmbeddedStore, openPglite } from '../src/index.js';
 
@@ -19,6 +19,12 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close().catch(() => {})));
   await Promise.all(folders.splice(0).map((folder) => rm(folder, { recursive: true, force: true })));
 });
+
+function audit(organizationId: string, targetId: string, action: AuditEvent['action'] = 'api_key.updated', at = new Date()): AuditEvent {
+  return { id: randomUUID(), organizationId, occurredAt: at, action, actorKeyId: null, targetId, requestId: randomUUID(), details: {} };
+}
+
+const insert = (store: KeyplaneStore, key: NewKey) => store.insertKey(key, audit(key.organizationId, key.id, 'api_key.created'));
 
 async function newKey(store: KeyplaneStore, overrides: Partial<NewKey> = {}): Promise<NewKey> {
   const organization = await store.ensureDefaultOrganization(new Date());
@@ -54,57 +60,135 @@ describe('the embedded store', () => {
   it('round-trips a key, access and timestamps included', async () => {
     const store = await open();
     const key = await newKey(store);
-    const inserted = await store.insertKey(key);
+    const inserted = await insert(store, key);
     expect(inserted).toMatchObject({ id: key.id, access: key.access, createdAt: key.createdAt, updatedAt: key.createdAt });
-    expect(await store.findKeyBySecretHash(key.secretHash)).toEqual(inserted);
+    expect(await store.findKeyBySecretHash(key.secretHash)).toEqual({ key: inserted, matched: 'current', previousSecretExpiresAt: null });
     expect(await store.findKeyById(key.organizationId, key.id)).toEqual(inserted);
   });
 
   it('scopes every lookup by organization', async () => {
     const store = await open();
     const key = await newKey(store);
-    await store.insertKey(key);
+    await insert(store, key);
     const stranger = randomUUID();
     expect(await store.findKeyById(stranger, key.id)).toBeNull();
     expect(await store.listKeys(stranger)).toEqual([]);
-    expect(await store.updateKey(stranger, key.id, { name: 'stolen', updatedAt: new Date() })).toBeNull();
-    expect(await store.deleteKey(stranger, key.id)).toBe(false);
+    expect(await store.updateKey(stranger, key.id, { name: 'stolen', updatedAt: new Date() }, audit(stranger, key.id))).toBeNull();
+    expect(await store.deleteKey(stranger, key.id, undefined, audit(stranger, key.id))).toBe(false);
+    expect(await store.listAuditEvents(stranger, { limit: 10 })).toEqual([]);
     expect((await store.findKeyById(key.organizationId, key.id))?.name).toBe('test');
   });
 
   it('updates only the fields it is given', async () => {
     const store = await open();
     const key = await newKey(store, { expiresAt: new Date('2030-01-01T00:00:00Z') });
-    await store.insertKey(key);
+    await insert(store, key);
     const updatedAt = new Date('2026-02-01T00:00:00Z');
-    const updated = await store.updateKey(key.organizationId, key.id, { status: 'disabled', updatedAt });
+    const updated = await store.updateKey(key.organizationId, key.id, { status: 'disabled', updatedAt }, audit(key.organizationId, key.id));
     expect(updated).toMatchObject({ name: 'test', status: 'disabled', access: key.access, expiresAt: key.expiresAt, updatedAt });
-    const cleared = await store.updateKey(key.organizationId, key.id, { expiresAt: null, access: { restricted: false }, updatedAt });
+    const cleared = await store.updateKey(
+      key.organizationId,
+      key.id,
+      { expiresAt: null, access: { restricted: false }, updatedAt },
+      audit(key.organizationId, key.id),
+    );
     expect(cleared).toMatchObject({ expiresAt: null, access: { restricted: false } });
   });
 
   it('deletes a key exactly once under concurrent deletes', async () => {
     const store = await open();
     const key = await newKey(store);
-    await store.insertKey(key);
-    const results = await Promise.all(Array.from({ length: 20 }, () => store.deleteKey(key.organizationId, key.id)));
+    await insert(store, key);
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => store.deleteKey(key.organizationId, key.id, undefined, audit(key.organizationId, key.id, 'api_key.deleted'))),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await store.findKeyBySecretHash(key.secretHash)).toBeNull();
+    const events = await store.listAuditEvents(key.organizationId, { limit: 100 });
+    expect(events.filter((event) => event.action === 'api_key.deleted')).toHaveLength(1);
   });
 
   it('deletes under an application only when the key belongs to it', async () => {
     const store = await open();
     const key = await newKey(store);
-    await store.insertKey(key);
-    expect(await store.deleteKey(key.organizationId, key.id, randomUUID())).toBe(false);
-    expect(await store.deleteKey(key.organizationId, key.id, key.applicationId)).toBe(true);
+    await insert(store, key);
+    expect(await store.deleteKey(key.organizationId, key.id, randomUUID(), audit(key.organizationId, key.id))).toBe(false);
+    expect(await store.deleteKey(key.organizationId, key.id, key.applicationId, audit(key.organizationId, key.id))).toBe(true);
   });
 
   it('refuses a second key with the same secret digest', async () => {
     const store = await open();
     const key = await newKey(store);
-    await store.insertKey(key);
-    await expect(store.insertKey({ ...key, id: randomUUID() })).rejects.toThrow();
+    await insert(store, key);
+    await expect(insert(store, { ...key, id: randomUUID() })).rejects.toThrow();
+  });
+
+  it('finds a rotated key by its new secret, and by the old one with its grace end', async () => {
+    const store = await open();
+    const key = await newKey(store);
+    await insert(store, key);
+    const graceEnd = new Date(Date.now() + 60_000);
+    const rotation = { secretHash: randomUUID(), hint: 'kp_new1', lastFour: 'new4', previousSecretExpiresAt: graceEnd, rotatedAt: new Date() };
+    const rotated = await store.rotateKey(key.organizationId, key.id, rotation, audit(key.organizationId, key.id, 'api_key.rotated'));
+    expect(rotated).toMatchObject({ hint: 'kp_new1', lastFour: 'new4' });
+    expect(await store.findKeyBySecretHash(rotation.secretHash)).toMatchObject({ matched: 'current' });
+    expect(await store.findKeyBySecretHash(key.secretHash)).toMatchObject({ matched: 'previous', previousSecretExpiresAt: graceEnd });
+    const again = { ...rotation, secretHash: randomUUID(), previousSecretExpiresAt: null };
+    await store.rotateKey(key.organizationId, key.id, again, audit(key.organizationId, key.id, 'api_key.rotated'));
+    expect(await store.findKeyBySecretHash(key.secretHash)).toBeNull();
+    expect(await store.findKeyBySecretHash(rotation.secretHash)).toBeNull();
+    expect(await store.findKeyBySecretHash(again.secretHash)).toMatchObject({ matched: 'current' });
+  });
+
+  it('pages keys by cursor in both orders and from both sides, and by offset', async () => {
+    const store = await open();
+    const ids: string[] = [];
+    for (let index = 0; index < 7; index += 1) {
+      const key = await newKey(store, { secretHash: randomUUID(), createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, index)) });
+      await insert(store, key);
+      ids.push(key.id);
+    }
+    const organizationId = (await store.ensureDefaultOrganization(new Date())).id;
+    const page = async (query: Parameters<KeyplaneStore['listKeys']>[1]) =>
+      (await store.listKeys(organizationId, query)).map((key) => ids.indexOf(key.id));
+    const at = async (index: number) => {
+      const key = await store.findKeyById(organizationId, ids[index] as string);
+      return { createdAt: key?.createdAt as Date, id: key?.id as string };
+    };
+    expect(await page({ order: 'asc' })).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(await page({ order: 'desc', limit: 3 })).toEqual([6, 5, 4]);
+    expect(await page({ order: 'desc', limit: 3, after: await at(4) })).toEqual([3, 2, 1]);
+    expect(await page({ order: 'desc', limit: 3, before: await at(1) })).toEqual([4, 3, 2]);
+    expect(await page({ order: 'asc', limit: 2, after: await at(4) })).toEqual([5, 6]);
+    expect(await page({ order: 'asc', limit: 2, before: await at(4) })).toEqual([2, 3]);
+    expect(await page({ order: 'asc', limit: 2, offset: 5 })).toEqual([5, 6]);
+    expect(await store.countKeys(organizationId)).toBe(7);
+  });
+
+  it('records the latest use of keys in one batch', async () => {
+    const store = await open();
+    const key = await newKey(store);
+    await insert(store, key);
+    const later = new Date('2026-03-01T00:00:00.000Z');
+    const earlier = new Date('2026-02-01T00:00:00.000Z');
+    await store.recordKeyUsage([{ id: key.id, usedAt: later }, { id: randomUUID(), usedAt: later }]);
+    await store.recordKeyUsage([{ id: key.id, usedAt: earlier }]);
+    expect((await store.findKeyById(key.organizationId, key.id))?.lastUsedAt).toEqual(later);
+  });
+
+  it('lists audit events newest first, a page at a time', async () => {
+    const store = await open();
+    const key = await newKey(store);
+    await insert(store, key);
+    for (let minute = 1; minute <= 4; minute += 1) {
+      const at = new Date(Date.UTC(2030, 0, 1, 0, minute));
+      await store.updateKey(key.organizationId, key.id, { name: `n${minute}`, updatedAt: at }, audit(key.organizationId, key.id, 'api_key.updated', at));
+    }
+    const first = await store.listAuditEvents(key.organizationId, { limit: 2 });
+    expect(first.map((event) => event.occurredAt.getUTCMinutes())).toEqual([4, 3]);
+    const last = first.at(-1) as AuditEvent;
+    const second = await store.listAuditEvents(key.organizationId, { limit: 10, before: last });
+    expect(second.map((event) => event.action)).toEqual(['api_key.updated', 'api_key.updated', 'api_key.created']);
   });
 
   it('keeps a setting first written', async () => {
@@ -120,10 +204,10 @@ describe('the embedded store', () => {
     folders.push(folder);
     const first = await open(folder);
     const key = await newKey(first);
-    await first.insertKey(key);
+    await insert(first, key);
     await first.close();
     const second = await open(folder);
-    expect((await second.findKeyBySecretHash(key.secretHash))?.id).toBe(key.id);
+    expect((await second.findKeyBySecretHash(key.secretHash))?.key.id).toBe(key.id);
   });
 
   it('applies each migration once', async () => {

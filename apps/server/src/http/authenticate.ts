@@ -1,5 +1,4 @@
 import type { MiddlewareHandler } from 'hono';
-import type { Dialect } from './dialect.js';
 import type { AppEnv } from './env.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -15,12 +14,11 @@ export function credentialOf(header: (name: string) => string | undefined): stri
   return authorization === undefined ? undefined : (BEARER.exec(authorization)?.[1] ?? '');
 }
 
-/** Resolves the calling principal, or answers in the dialect's own body. */
-export function authenticate(dialect: Dialect): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const result = await c.var.keyplane.authenticate(credentialOf((name) => c.req.header(name)));
-    if (!result.ok) return dialect.renderError(c, result.error);
-    c.set('principal', result.value);
-    await next();
-  };
-}
+/** Resolves the calling principal, or answers in the request's own error body. */
+export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const credential = credentialOf((name) => c.req.header(name));
+  const result = await c.var.keyplane.authenticate(credential, c.var.requestId);
+  if (!result.ok) return c.var.renderError(c, result.error);
+  c.set('principal', result.value);
+  await next();
+};

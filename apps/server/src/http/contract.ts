@@ -108,7 +108,9 @@ export type ContractMismatch<R extends RouteConfig> = [OperationOf<R>] extends [
       | (Same<RouteParameters<R, 'params'>, SpecParameters<OperationOf<R>, 'path'>> extends true
           ? never
           : 'path parameters differ from the contract')
-      | (Same<RouteParameters<R, 'query'>, SpecParameters<OperationOf<R>, 'query'>> extends true
+      // Query parameters with defaults are optional on the wire and present once parsed, so
+      // their optionality is not compared; their names and types are.
+      | (Same<Required<RouteParameters<R, 'query'>>, Required<SpecParameters<OperationOf<R>, 'query'>>> extends true
           ? never
           : 'query parameters differ from the contract')
       | (Same<RouteBody<R>, SpecBody<OperationOf<R>>> extends true ? never : 'request body differs from the contract')

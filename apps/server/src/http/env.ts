@@ -1,4 +1,7 @@
-import type { Keyplane, Principal } from '@keyplane/core';
+import type { Keyplane, KeyplaneError, Principal } from '@keyplane/core';
+import type { Context } from 'hono';
+
+export type RenderError = (c: Context<AppEnv>, error: KeyplaneError) => Response;
 
 /** What every request carries through the middleware chain. */
 export interface AppEnv {
@@ -6,5 +9,7 @@ export interface AppEnv {
     keyplane: Keyplane;
     requestId: string;
     principal: Principal;
+    /** How this request's errors are rendered: its dialect's way, or its operation's own. */
+    renderError: RenderError;
   };
 }

@@ -1,9 +1,11 @@
 import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Err } from '@keyplane/core';
+import type { MiddlewareHandler } from 'hono';
 import { authenticate } from './authenticate.js';
 import type { ContractMismatch, OperationOf, SpecResponseBody } from './contract.js';
 import { type Dialect, jsonResponse } from './dialect.js';
-import type { AppEnv } from './env.js';
+import type { AppEnv, RenderError } from './env.js';
+import { validationError } from './validation.js';
 
 type Responses<Op> = Op extends { responses: infer R } ? R : never;
 type SuccessStatus<Op> = Extract<keyof Responses<Op>, 200 | 201 | 202 | 204>;
@@ -15,8 +17,12 @@ type SuccessStatus<Op> = Extract<keyof Responses<Op>, 200 | 201 | 202 | 204>;
  */
 export type Outcome<Op> = {
   [S in SuccessStatus<Op>]: [SpecResponseBody<Responses<Op>[S]>] extends [never]
-    ? { readonly status: S }
-    : { readonly status: S; readonly body: SpecResponseBody<Responses<Op>[S]> };
+    ? { readonly status: S; readonly headers?: Record<string, string> }
+    : {
+        readonly status: S;
+        readonly body: SpecResponseBody<Responses<Op>[S]>;
+        readonly headers?: Record<string, string>;
+      };
 }[SuccessStatus<Op>];
 
 export type OperationContext<R extends RouteConfig> = Parameters<RouteHandler<R, AppEnv>>[0];
@@ -25,11 +31,19 @@ export type OperationHandler<R extends RouteConfig> = (
   c: OperationContext<R>,
 ) => Promise<Outcome<OperationOf<R>> | Err>;
 
+export interface OperationOptions {
+  /** Operations the contract marks `security: []` skip authentication. */
+  readonly public?: boolean;
+  /** Errors of this operation are rendered its own way (the OAuth token endpoint). */
+  readonly renderError?: RenderError;
+}
+
 export interface Operation {
   readonly route: RouteConfig;
-  /** Operations the contract marks `security: []` skip authentication. */
-  readonly public: boolean;
-  readonly handler: (c: OperationContext<RouteConfig>) => Promise<{ status: number; body?: unknown } | Err>;
+  readonly options: OperationOptions;
+  readonly handler: (
+    c: OperationContext<RouteConfig>,
+  ) => Promise<{ status: number; body?: unknown; headers?: Record<string, string> } | Err>;
 }
 
 type ContractChecked<R extends RouteConfig> = [ContractMismatch<R>] extends [never]
@@ -44,26 +58,37 @@ type ContractChecked<R extends RouteConfig> = [ContractMismatch<R>] extends [nev
 export function defineOperation<const R extends RouteConfig>(
   route: R & ContractChecked<R>,
   handler: OperationHandler<R>,
-  options: { public?: boolean } = {},
+  options: OperationOptions = {},
 ): Operation {
-  return { route, handler: handler as unknown as Operation['handler'], public: options.public ?? false };
+  return { route, handler: handler as unknown as Operation['handler'], options };
 }
 
 /** Registers operations on `app`, rendering their outcomes and errors the dialect's way. */
 export function registerOperations(app: OpenAPIHono<AppEnv>, dialect: Dialect, operations: readonly Operation[]) {
-  const requireCredential = authenticate(dialect);
-  for (const operation of operations) {
-    const route = { ...operation.route, middleware: operation.public ? [] : [requireCredential] };
-    const handler = async (c: OperationContext<RouteConfig>) => {
-      const outcome = await operation.handler(c);
-      if ('ok' in outcome) return dialect.renderError(c, outcome.error);
-      if (!('body' in outcome)) {
-        return outcome.status === 204 ? c.body(null, 204) : c.body(null, outcome.status as 200, { 'Content-Length': '0' });
-      }
-      return dialect.renderJson ? dialect.renderJson(c, outcome.body, outcome.status) : jsonResponse(c, outcome.body, outcome.status);
+  for (const { route, handler, options } of operations) {
+    const renderError = options.renderError ?? dialect.renderError;
+    const chooseRenderer: MiddlewareHandler<AppEnv> = async (c, next) => {
+      c.set('renderError', renderError);
+      await next();
     };
+    const middleware = options.public ? [chooseRenderer] : [chooseRenderer, authenticate];
+    const respond = async (c: OperationContext<RouteConfig>) => {
+      const outcome = await handler(c);
+      if ('ok' in outcome) return renderError(c, outcome.error);
+      for (const [name, value] of Object.entries(outcome.headers ?? {})) c.header(name, value);
+      if (!('body' in outcome)) {
+        return outcome.status === 204
+          ? c.body(null, 204)
+          : c.body(null, outcome.status as 200, { 'Content-Length': '0' });
+      }
+      return dialect.renderJson
+        ? dialect.renderJson(c, outcome.body, outcome.status)
+        : jsonResponse(c, outcome.body, outcome.status);
+    };
+    const hook = (result: { success: boolean; target: string; error?: unknown }, c: OperationContext<RouteConfig>) =>
+      result.success ? undefined : renderError(c, validationError(result.target, result.error as never));
     // The handler's typing is enforced by defineOperation against the contract; zod-openapi's
     // own return-type check is weaker (it gives up when any response has no content).
-    app.openapi(route, handler as never);
+    app.openapi({ ...route, middleware }, respond as never, hook as never);
   }
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@keyplane/client';
-import { Keyplane } from '@keyplane/core';
+import { Keyplane, TokenAuthority } from '@keyplane/core';
 import { openEmbeddedStore } from '@keyplane/store';
 import { ContractValidator, contractCheck } from '@keyplane/testing';
 import { createApp } from '../../src/app.js';
@@ -32,9 +32,23 @@ export interface Harness {
 const validator = new ContractValidator();
 
 /** A keyplane on a fresh in-memory store, reached in-process or over real HTTP. */
-export async function startHarness(transport: Transport): Promise<Harness> {
+export interface HarnessOptions {
+  /** The clock of the domain and of its access tokens. */
+  readonly now?: () => Date;
+  readonly tokenTtlSeconds?: number;
+  readonly signingKeys?: readonly { kid: string; secret: string }[];
+}
+
+export const TEST_SIGNING_KEY = { kid: 'test-1', secret: 'a-test-signing-secret-of-thirty-two-or-more' };
+
+export async function startHarness(transport: Transport, options: HarnessOptions = {}): Promise<Harness> {
   const store = await openEmbeddedStore();
-  const keyplane = new Keyplane(store);
+  const now = options.now ?? (() => new Date());
+  const tokens = new TokenAuthority(options.signingKeys ?? [TEST_SIGNING_KEY], {
+    ttlSeconds: options.tokenTtlSeconds ?? 300,
+    now,
+  });
+  const keyplane = new Keyplane(store, { tokens, now, usageFlushIntervalMs: 50 });
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
   await keyplane.initializeRoot(rootKey);
   const unexpectedErrors: unknown[] = [];
@@ -72,6 +86,7 @@ export async function startHarness(transport: Transport): Promise<Harness> {
     fetch: (path, init) => send(new Request(new URL(path, baseUrl), init)),
     async close() {
       await stopServer();
+      await keyplane.close();
       await store.close();
     },
   };

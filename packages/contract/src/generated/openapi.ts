@@ -42,6 +42,110 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/organizations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an organization
+         * @description Creates an organization together with its default application and a first
+         *     admin key. Only the root credential may create organizations; any other
+         *     credential is answered 403.
+         *
+         *     The response carries the admin key's secret (`adminKey.key`). It is shown only
+         *     once and cannot be retrieved later. The admin key may do everything within the
+         *     new organization.
+         */
+        post: operations["keyplaneCreateOrganization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify an API key
+         * @description Verifies an API key presented to the caller: the hot path for platforms that
+         *     issue keys to their customers and check them on every request. Answers 200
+         *     whatever the outcome; `valid` tells whether the key may be used, `code` why
+         *     not. With `permissions`, the key must also hold every permission listed
+         *     (`INSUFFICIENT_PERMISSIONS` otherwise).
+         *
+         *     Only keys of the caller's organization are found: a key of another
+         *     organization is `NOT_FOUND`. A malformed key is simply `NOT_FOUND`, never an
+         *     error. The other fields are present when the key was found.
+         */
+        post: operations["keyplaneVerifyKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{keyId}/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate an API key's secret
+         * @description Replaces the secret of an API key. The key keeps its id, name, permissions
+         *     and status; only the secret changes. The response carries the new secret,
+         *     shown only once.
+         *
+         *     With `gracePeriodSeconds`, the previous secret keeps working for that long, so
+         *     that its users can switch over; with 0 (the default) it stops working at once.
+         *     An unknown key, or one of another organization, is answered 404.
+         */
+        post: operations["keyplaneRotateKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List audit events
+         * @description Lists the audit events of the caller's organization, newest first: every
+         *     change to its API keys, applications and the organization itself, whatever
+         *     dialect made it. Pages are linked by an opaque cursor: pass a response's
+         *     `nextCursor` as `cursor` to get the next page; `nextCursor` is `null` on the
+         *     last page.
+         */
+        get: operations["keyplaneListAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api_keys": {
         parameters: {
             query?: never;
@@ -116,6 +220,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue an access token
+         * @description Issues an access token with the OAuth 2.0 client-credentials grant (RFC 6749,
+         *     section 4.4). The client authenticates with an API key: the key's id as
+         *     `client_id` and its secret as `client_secret`. The body may be JSON or
+         *     form-encoded (`application/x-www-form-urlencoded`).
+         *
+         *     Access tokens are short-lived signed JWTs carrying the key's scopes (`read:api-key`,
+         *     `create:api-key`, `delete:api-key`); `scope` may narrow them to a subset. Send the
+         *     token as `Authorization: Bearer <token>`. A token stops working as soon as its key
+         *     is deleted or disabled, even before it expires.
+         *
+         *     Errors follow RFC 6749, section 5.2: a wrong `client_id` or `client_secret` is 401
+         *     `invalid_client`; any other problem with the request is 400.
+         */
+        post: operations["aerospikeIssueToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description List the API keys of the organization, a page at a time (`limit`, `offset`).
+         *     Secrets are never returned. Requires an access token allowed to read API keys
+         *     (`read:api-key`).
+         */
+        get: operations["aerospikeListApiKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description Create an API key. The new key receives the Aerospike scopes of its creator
+         *     (those of `read:api-key`, `create:api-key` and `delete:api-key` the caller's key
+         *     holds). The response carries the key's `clientId` and its `clientSecret`; the
+         *     secret is shown only once and cannot be retrieved later. Requires an access token
+         *     allowed to create API keys (`create:api-key`).
+         */
+        post: operations["aerospikeCreateApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api-keys/{clientId}": {
         parameters: {
             query?: never;
@@ -137,6 +302,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api_key/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Api Keys
+         * @description Retrieve information about
+         *
+         *     Lists the API keys of the organization, newest first by default (`order`), at
+         *     most `limit` per response; secrets are never returned, only `last_four_digits`.
+         *     `after` and `before` are key ids used as cursors: the keys after (or before) that
+         *     key in the chosen order. They may not be combined: giving both is answered 422
+         *     `INVALID_PAGINATION_PARAMETERS`. `page` switches to page numbers: the response then
+         *     carries `current_page` and `total_pages`.
+         */
+        get: operations["list_api_keys_v1_api_key__get"];
+        put?: never;
+        /**
+         * Create Api Key
+         * @description Create a new
+         *
+         *     Creates an API key. The response carries the secret in `value`; it is returned
+         *     only at creation and cannot be retrieved later. A restricted key (`restricted:
+         *     true`) holds only the `permissions` given; an unrestricted key takes no
+         *     `permissions`. Without `expiry_date` the key does not expire.
+         */
+        post: operations["create_api_key_v1_api_key__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/api_key/{id}": {
         parameters: {
             query?: never;
@@ -144,7 +345,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get Api Key
+         * @description Retrieve information about {id}
+         */
+        get: operations["get_api_key_v1_api_key__id__get"];
         put?: never;
         post?: never;
         /**
@@ -154,7 +359,14 @@ export interface paths {
         delete: operations["delete_api_key_v1_api_key__id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update Api Key
+         * @description Update an existing {id}
+         *
+         *     Only the fields given are changed. `permissions`, when given, replaces the whole
+         *     list of the key's permissions.
+         */
+        patch: operations["update_api_key_v1_api_key__id__patch"];
         trace?: never;
     };
     "/api/v1/applications": {
@@ -173,7 +385,70 @@ export interface paths {
          */
         get: operations["kadoseiListApplications"];
         put?: never;
+        /**
+         * Create application
+         * @description Creates an application in the caller's organization. API keys are then created
+         *     within it.
+         *
+         *     This operation is a keyplane extension: Kadosei publishes only the revoke endpoint.
+         */
+        post: operations["kadoseiCreateApplication"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get application
+         * @description Returns an application of the caller's organization. An application of another
+         *     organization is answered 404.
+         *
+         *     This operation is a keyplane extension: Kadosei publishes only the revoke endpoint.
+         */
+        get: operations["kadoseiGetApplication"];
+        put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/applications/{id}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys for application
+         * @description Lists the API keys of the application. Secrets are never returned, only their
+         *     first characters in `prefix`. An unknown application is answered 404.
+         *
+         *     This operation is a keyplane extension: Kadosei publishes only the revoke endpoint.
+         */
+        get: operations["kadoseiListApiKeys"];
+        put?: never;
+        /**
+         * Create API key for application
+         * @description Creates an API key in the application. The response carries the secret in `key`;
+         *     it is shown only once and cannot be retrieved later. `permissions` are
+         *     `resource.action` or `resource.action:target` strings; without `permissions` the
+         *     key may do everything its creator may. Without `expiresAt` the key never expires.
+         *     An unknown application is answered 404.
+         *
+         *     This operation is a keyplane extension: Kadosei publishes only the revoke endpoint.
+         */
+        post: operations["kadoseiCreateApiKey"];
         delete?: never;
         options?: never;
         head?: never;
@@ -187,7 +462,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get API key for application
+         * @description Returns an API key of the application, without its secret. An unknown
+         *     application or key is answered 404, and so is a key that belongs to another
+         *     application.
+         *
+         *     This operation is a keyplane extension: Kadosei publishes only the revoke endpoint.
+         */
+        get: operations["kadoseiGetApiKey"];
         put?: never;
         post?: never;
         /**
@@ -220,6 +503,149 @@ export interface components {
             detail?: string;
             /** @description A URI reference identifying this occurrence of the problem. */
             instance?: string;
+        };
+        /** @description Body of the create-organization call. */
+        KeyplaneOrganizationRequest: {
+            /** @description Name of the organization. */
+            name: string;
+        };
+        /** @description A new organization, its default application and its first admin key. */
+        KeyplaneOrganizationCreated: {
+            /**
+             * Format: uuid
+             * @description Id of the organization.
+             */
+            id: string;
+            /** @description Name of the organization. */
+            name: string;
+            /**
+             * Format: date-time
+             * @description Creation time of the organization.
+             */
+            createdAt: string;
+            /**
+             * Format: uuid
+             * @description Id of the organization's default application.
+             */
+            defaultApplicationId: string;
+            /** @description The organization's first API key, allowed everything within it. */
+            adminKey: {
+                /**
+                 * Format: uuid
+                 * @description Id of the admin key.
+                 */
+                id: string;
+                /** @description The secret of the admin key. It is shown only once and cannot be retrieved later. */
+                key: string;
+            };
+        };
+        /** @description Body of the verify call. */
+        KeyplaneVerifyRequest: {
+            /** @description The API key secret to verify, as presented to the caller. */
+            key: string;
+            /**
+             * @description Permissions the key must hold, `resource.action` or `resource.action:target`.
+             *     Omitted: the key is only checked to exist, be enabled and not expired.
+             */
+            permissions?: string[];
+        };
+        /**
+         * @description Outcome of a verification. `valid` and `code` are always present; the other
+         *     fields are present when the key was found.
+         */
+        KeyplaneVerification: {
+            /** @description Whether the key may be used (`code` is `VALID`). */
+            valid: boolean;
+            /**
+             * @description `VALID`: the key may be used. `NOT_FOUND`: no such key in the caller's
+             *     organization (malformed keys included). `DISABLED`: the key is disabled.
+             *     `EXPIRED`: the key has expired. `INSUFFICIENT_PERMISSIONS`: the key lacks
+             *     one of the requested permissions.
+             * @enum {string}
+             */
+            code: "VALID" | "NOT_FOUND" | "DISABLED" | "EXPIRED" | "INSUFFICIENT_PERMISSIONS";
+            /**
+             * Format: uuid
+             * @description Id of the key.
+             */
+            keyId?: string;
+            /**
+             * Format: uuid
+             * @description Id of the application the key belongs to.
+             */
+            applicationId?: string;
+            /** @description Name of the key. */
+            name?: string;
+            /** @description Permissions of the key; `null` when the key is unrestricted. */
+            permissions?: string[] | null;
+            /**
+             * Format: date-time
+             * @description Time the key stops working; `null` when it never expires.
+             */
+            expiresAt?: string | null;
+        };
+        /** @description Body of the rotate call. May be omitted. */
+        KeyplaneRotateRequest: {
+            /**
+             * @description How long the previous secret keeps working, in seconds (at most 30 days). 0 stops it at once.
+             * @default 0
+             */
+            gracePeriodSeconds?: number;
+        };
+        /** @description The key's new secret. */
+        KeyplaneRotation: {
+            /**
+             * Format: uuid
+             * @description Id of the key (unchanged).
+             */
+            id: string;
+            /** @description The new secret. It is shown only once and cannot be retrieved later. */
+            key: string;
+            /**
+             * Format: date-time
+             * @description When the previous secret stops working; `null` when it stopped at once.
+             */
+            previousKeyExpiresAt: string | null;
+        };
+        /** @description A change made in the organization. */
+        KeyplaneAuditEvent: {
+            /**
+             * Format: uuid
+             * @description Id of the event.
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description Time of the change.
+             */
+            occurredAt: string;
+            /**
+             * @description What was done.
+             * @enum {string}
+             */
+            action: "api_key.created" | "api_key.updated" | "api_key.enabled" | "api_key.disabled" | "api_key.rotated" | "api_key.deleted" | "application.created" | "organization.created";
+            /**
+             * Format: uuid
+             * @description Id of the API key that made the change; `null` for the root credential.
+             */
+            actorKeyId: string | null;
+            /**
+             * Format: uuid
+             * @description Id of the changed API key, application or organization.
+             */
+            targetId: string;
+            /** @description The `X-Request-Id` of the request that made the change. */
+            requestId: string;
+            /** @description Action-specific details (for example the dialect used or the fields changed). */
+            details: {
+                [key: string]: unknown;
+            };
+        };
+        /** @description A page of audit events, newest first. */
+        KeyplaneAuditEventList: {
+            data: components["schemas"]["KeyplaneAuditEvent"][];
+            /** @description Cursor of the next page; `null` on the last page. */
+            nextCursor: string | null;
         };
         /** @description Health status of the service. */
         KeyplaneHealth: {
@@ -306,6 +732,12 @@ export interface components {
              */
             last_used_at?: number;
             /**
+             * @description Expiry time, in milliseconds since the Unix epoch. The key stops
+             *     authenticating at this time; absent when it never expires.
+             * @example 1735689600000
+             */
+            expires_at?: number;
+            /**
              * @description A short redacted prefix of the secret, to recognize the key.
              * @example kp_AbC9
              */
@@ -339,6 +771,13 @@ export interface components {
              *     a default, permissive set.
              */
             scopes?: components["schemas"]["DiscueScopeRequest"][];
+            /**
+             * @description Expiry time, in milliseconds since the Unix epoch: the key stops
+             *     authenticating at this time. Omitted on create: the key never expires.
+             *     On update, `null` removes the expiry; omitted leaves it unchanged.
+             * @example 1735689600000
+             */
+            expires_at?: number | null;
         };
         /** @description Links related to the returned resource. */
         DiscueLinks: {
@@ -384,6 +823,101 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** @description Access token request of the client-credentials grant (RFC 6749, section 4.4.2). */
+        AerospikeTokenRequest: {
+            /**
+             * @description The grant type; only the client-credentials grant is supported.
+             * @enum {string}
+             */
+            grant_type: "client_credentials";
+            /**
+             * @description The API key's id (a uuid).
+             * @example 9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34
+             */
+            client_id: string;
+            /** @description The API key's secret. */
+            client_secret: string;
+            /**
+             * @description Space-separated subset of `read:api-key create:api-key delete:api-key` to
+             *     narrow the token to. Omitted: all scopes of the key. A scope the key does not
+             *     hold is `invalid_scope`.
+             * @example read:api-key delete:api-key
+             */
+            scope?: string;
+        };
+        /** @description Successful access token response (RFC 6749, section 5.1). */
+        AerospikeToken: {
+            /** @description The access token, a signed JWT carrying the key's scopes. */
+            access_token: string;
+            /**
+             * @description The token type; send the token as `Authorization: Bearer <token>`.
+             * @enum {string}
+             */
+            token_type: "Bearer";
+            /**
+             * @description Lifetime of the access token, in seconds.
+             * @example 3600
+             */
+            expires_in: number;
+            /**
+             * @description Space-separated scopes granted to the token.
+             * @example read:api-key create:api-key delete:api-key
+             */
+            scope: string;
+        };
+        /** @description Error response of the token endpoint (RFC 6749, section 5.2). */
+        AerospikeOAuthError: {
+            /**
+             * @description The error code. `invalid_client` (401): unknown `client_id`, wrong
+             *     `client_secret`, or a deleted or disabled key. `invalid_request`,
+             *     `unsupported_grant_type`, `invalid_scope`, `invalid_grant` and
+             *     `unauthorized_client` are answered 400.
+             * @enum {string}
+             */
+            error: "invalid_request" | "invalid_client" | "invalid_grant" | "unauthorized_client" | "unsupported_grant_type" | "invalid_scope";
+            /** @description Human-readable explanation of the error. */
+            error_description?: string;
+        };
+        /** @description Body of the create call. */
+        AerospikeApiKeyCreateRequest: {
+            /** @description Name of the API key; must not be blank. */
+            name: string;
+        };
+        /** @description The created API key, the only response that carries its secret. */
+        AerospikeApiKeyCreated: {
+            /**
+             * Format: uuid
+             * @description Client ID of the new API key (its id), also its OAuth `client_id`.
+             */
+            clientId: string;
+            /** @description Secret of the new API key, its OAuth `client_secret`. It is shown only once and cannot be retrieved later. */
+            clientSecret: string;
+            /** @description Name of the API key. */
+            name: string;
+        };
+        /** @description An API key, without its secret. */
+        AerospikeApiKeySummary: {
+            /** @description Name of the API key. */
+            name: string;
+            /** @description Client ID of the API key (its id). */
+            clientId: string;
+        };
+        /** @description A page of the organization's API keys. */
+        AerospikeApiKeyList: {
+            /** @description Number of API keys in this page. */
+            count: number;
+            /** @description Pagination information. */
+            meta: {
+                /** @description Total number of API keys of the organization. */
+                total: number;
+                /** @description The `limit` applied to this page. */
+                limit: number;
+                /** @description The `offset` applied to this page. */
+                offset: number;
+            };
+            /** @description The API keys of this page. */
+            apiKeys: components["schemas"]["AerospikeApiKeySummary"][];
+        };
         /**
          * ErrorResponseSchema
          * @description Standard error response format for all API errors.
@@ -426,6 +960,155 @@ export interface components {
             /** Error Type */
             type: string;
         };
+        /** ApiKeyRequestSchema */
+        DigaApiKeyRequestSchema: {
+            /**
+             * API Key Name
+             * @description The name of the API key
+             */
+            name: string;
+            /**
+             * Expiry Date
+             * @description The date and time when the API key will expire. If not provided, the API key will not expire.
+             */
+            expiry_date?: string | null;
+            /**
+             * Restricted
+             * @description Whether the API key is restricted to a set of specific permissions
+             */
+            restricted: boolean;
+            /**
+             * Permissions
+             * @description A list of permissions associated with the API key. Do not include this field if the key is unrestricted.
+             */
+            permissions?: components["schemas"]["DigaPermission"][] | null;
+        };
+        /** ApiKeyResponse */
+        DigaApiKeyResponse: {
+            /**
+             * API Key ID
+             * Format: uuid
+             * @description The unique identifier for the API key
+             */
+            id: string;
+            /**
+             * API Key Name
+             * @description The name of the API key
+             */
+            name: string;
+            /**
+             * Created Date
+             * Format: date-time
+             * @description The date and time when the API key was created
+             */
+            created_date: string;
+            /**
+             * Last Four Digits
+             * @description The last four digits of the API key
+             */
+            last_four_digits: string;
+            /**
+             * Creator ID
+             * Format: uuid
+             * @description The ID of the user who created the API key
+             */
+            creator_id: string;
+            /**
+             * Permissions
+             * @description The permissions associated with the API key
+             */
+            permissions?: components["schemas"]["DigaPermission"][] | null;
+            /**
+             * Restricted
+             * @description Whether the API key is restricted to a set of specific permissions
+             */
+            restricted: boolean;
+            /**
+             * API Key Value
+             * @description The value of the API key. This will only be returned at the time of creation. Note that this field is not present in the response for other operations.
+             */
+            value?: string | null;
+        };
+        /** ApiKeyUpdateRequest */
+        DigaApiKeyUpdateRequest: {
+            /**
+             * API Key Name
+             * @description Nuevo nombre de la API key
+             */
+            name?: string;
+            /**
+             * Restricted
+             * @description Indica si la API key es restringida o no.
+             */
+            restricted?: boolean;
+            /**
+             * Permissions
+             * @description Lista completa de permisos para reemplazar (solo keys restringidas).
+             */
+            permissions?: components["schemas"]["DigaPermission"][] | null;
+        };
+        /** PaginatedResponse[RedactedApiKeyResponseSchema] */
+        DigaPaginatedResponseRedactedApiKeyResponseSchema: {
+            /** Data */
+            data: components["schemas"]["DigaRedactedApiKeyResponseSchema"][];
+            /** First Id */
+            first_id?: string | null;
+            /** Last Id */
+            last_id?: string | null;
+            /** Has More */
+            has_more: boolean;
+            /** Current Page */
+            current_page?: number | null;
+            /** Total Pages */
+            total_pages?: number | null;
+        };
+        /**
+         * Permission
+         * @description App permissions.
+         * @enum {string}
+         */
+        DigaPermission: "companies.delete" | "companies.update" | "calls.create" | "calls.delete" | "calls.update" | "calls.view" | "messages.view" | "agents.view" | "agents.create" | "agents.update" | "agents.delete" | "phones.view" | "phones.purchase" | "phones.delete" | "phones.update" | "phones.import" | "tools.view" | "tools.create" | "tools.delete" | "tools.update" | "contacts.view" | "contacts.delete" | "conversational_paths.view" | "conversational_paths.create" | "conversational_paths.delete" | "conversational_paths.update" | "knowledge_bases.view" | "knowledge_bases.create" | "knowledge_bases.delete" | "knowledge_bases.update" | "webhooks.view" | "webhooks.create" | "webhooks.delete" | "webhooks.update" | "members.view" | "members.create" | "members.delete" | "members.update" | "billing.view" | "billing.update" | "api_keys.view" | "api_keys.create" | "api_keys.delete" | "api_keys.update" | "voices.view" | "transcriptions.view" | "recordings.view" | "stats.view" | "verifications.create" | "verifications.view" | "notifications.view" | "notifications.update" | "logs.view" | "integrations.view" | "integrations.create" | "integrations.update" | "integrations.delete" | "workflows.view" | "workflows.create" | "workflows.update" | "workflows.delete";
+        /** RedactedApiKeyResponseSchema */
+        DigaRedactedApiKeyResponseSchema: {
+            /**
+             * API Key ID
+             * Format: uuid
+             * @description The unique identifier for the API key
+             */
+            id: string;
+            /**
+             * API Key Name
+             * @description The name of the API key
+             */
+            name: string;
+            /**
+             * Created Date
+             * Format: date-time
+             * @description The date and time when the API key was created
+             */
+            created_date: string;
+            /**
+             * Last Four Digits
+             * @description The last four digits of the API key
+             */
+            last_four_digits: string;
+            /**
+             * Creator ID
+             * Format: uuid
+             * @description The ID of the user who created the API key
+             */
+            creator_id: string;
+            /**
+             * Permissions
+             * @description The permissions associated with the API key
+             */
+            permissions?: components["schemas"]["DigaPermission"][] | null;
+            /**
+             * Restricted
+             * @description Whether the API key is restricted to a set of specific permissions
+             */
+            restricted: boolean;
+        };
         /** @description Error body of every Kadosei error response. */
         KadoseiError: {
             /**
@@ -461,6 +1144,8 @@ export interface components {
             name: string;
             /** @description Whether this is the organization's default application. */
             isDefault: boolean;
+            /** @description Description of the application, if any. */
+            description?: string | null;
             /**
              * Format: date-time
              * @description Creation time of the application.
@@ -470,6 +1155,124 @@ export interface components {
         /** @description The applications of the organization. */
         KadoseiApplicationList: {
             data: components["schemas"]["KadoseiApplication"][];
+        };
+        /** @description Body of the create-application call. */
+        KadoseiApplicationRequest: {
+            /** @description Name of the application. */
+            name: string;
+            /** @description Description of the application. */
+            description?: string;
+        };
+        /** @description Body of the create-API-key call. */
+        KadoseiApiKeyRequest: {
+            /** @description Name of the API key. */
+            name: string;
+            /**
+             * @description Permissions of the key, `resource.action` or `resource.action:target`.
+             *     Omitted: the key may do everything its creator may.
+             */
+            permissions?: string[];
+            /**
+             * Format: date-time
+             * @description Time the key stops working. Omitted, the key never expires.
+             */
+            expiresAt?: string;
+        };
+        /** @description An API key of an application. The secret itself is never part of this object. */
+        KadoseiApiKey: {
+            /**
+             * Format: uuid
+             * @description API key ID.
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description ID of the application the key belongs to.
+             */
+            applicationId: string;
+            /** @description Name of the API key. */
+            name: string;
+            /**
+             * @description The first characters of the secret, to recognize the key.
+             * @example kp_AbC9
+             */
+            prefix: string;
+            /**
+             * @description Permissions of the key, `resource.action` or `resource.action:target`.
+             *     `null` when the key is unrestricted: it may do everything its creator may.
+             */
+            permissions: string[] | null;
+            /**
+             * @description Whether the key can be used.
+             * @enum {string}
+             */
+            status: "enabled" | "disabled";
+            /**
+             * Format: date-time
+             * @description Creation time of the key.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Time the key stops working; `null` when it never expires.
+             */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description Time the key was last used; `null` until it is used for the first time.
+             */
+            lastUsedAt: string | null;
+        };
+        /** @description A newly created API key, the only response that carries its secret (`key`). */
+        KadoseiApiKeyCreated: {
+            /**
+             * Format: uuid
+             * @description API key ID.
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description ID of the application the key belongs to.
+             */
+            applicationId: string;
+            /** @description Name of the API key. */
+            name: string;
+            /**
+             * @description The first characters of the secret, to recognize the key.
+             * @example kp_AbC9
+             */
+            prefix: string;
+            /**
+             * @description Permissions of the key, `resource.action` or `resource.action:target`.
+             *     `null` when the key is unrestricted: it may do everything its creator may.
+             */
+            permissions: string[] | null;
+            /**
+             * @description Whether the key can be used.
+             * @enum {string}
+             */
+            status: "enabled" | "disabled";
+            /**
+             * Format: date-time
+             * @description Creation time of the key.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Time the key stops working; `null` when it never expires.
+             */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description Time the key was last used; `null` until it is used for the first time.
+             */
+            lastUsedAt: string | null;
+            /** @description The secret of the new API key. It is shown only once and cannot be retrieved later. */
+            key: string;
+        };
+        /** @description The API keys of an application. */
+        KadoseiApiKeyList: {
+            data: components["schemas"]["KadoseiApiKey"][];
         };
         /** @description An empty JSON object (`{}`). */
         KadoseiEmpty: Record<string, never>;
@@ -509,6 +1312,185 @@ export interface components {
                 } & {
                     [key: string]: unknown;
                 };
+            };
+        };
+        /** @description The organization was created. The admin key secret is shown only once. */
+        KeyplaneOrganizationCreated: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": "5b7e2c90-1d3f-4a6b-8c9d-0e1f2a3b4c5d",
+                 *       "name": "Acme Corp",
+                 *       "createdAt": "2025-01-15T09:30:00Z",
+                 *       "defaultApplicationId": "123e4567-e89b-12d3-a456-426614174000",
+                 *       "adminKey": {
+                 *         "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *         "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneOrganizationCreated"];
+            };
+        };
+        /** @description The outcome of the verification, valid or not. */
+        KeyplaneVerification: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "valid": true,
+                 *       "code": "VALID",
+                 *       "keyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                 *       "name": "customer-42",
+                 *       "permissions": [
+                 *         "invoices.read"
+                 *       ],
+                 *       "expiresAt": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneVerification"];
+            };
+        };
+        /** @description The secret was replaced. The new secret is shown only once. */
+        KeyplaneRotation: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *       "key": "kp_XyZ0AbC9123456789abcdefghijklmnopqrstuv",
+                 *       "previousKeyExpiresAt": "2025-01-15T10:30:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneRotation"];
+            };
+        };
+        /** @description A page of audit events. */
+        KeyplaneAuditEventList: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "data": [
+                 *         {
+                 *           "id": "0f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19",
+                 *           "occurredAt": "2025-01-15T09:30:00Z",
+                 *           "action": "api_key.created",
+                 *           "actorKeyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *           "targetId": "4a3b2c1d-0e9f-4867-9a5b-4c3d2e1f0a9b",
+                 *           "requestId": "b0658b67-8ea3-46de-a3b8-18c3f5347def",
+                 *           "details": {
+                 *             "dialect": "discue"
+                 *           }
+                 *         }
+                 *       ],
+                 *       "nextCursor": null
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneAuditEventList"];
+            };
+        };
+        /** @description Bad Request. The request body or a parameter is invalid. */
+        KeyplaneBadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Bad Request",
+                 *       "status": 400,
+                 *       "detail": "name: must NOT have fewer than 1 characters"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
+        /** @description Unauthorized. The credential is missing or invalid. */
+        KeyplaneUnauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "A valid API key is required."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
+        /** @description Unsupported Media Type. The request body must be application/json. */
+        KeyplaneUnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:keyplane:error:unsupported_media_type",
+                 *       "title": "Unsupported Media Type",
+                 *       "status": 415
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
+        /** @description Forbidden. The credential may not perform this operation. */
+        KeyplaneForbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "The credential lacks the permission required for this operation."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
+        /** @description Not Found. No such resource in the caller's organization. */
+        KeyplaneNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Not Found",
+                 *       "status": 404,
+                 *       "detail": "No API key with this id."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
             };
         };
         /** @description Not Acceptable. The client accepts no JSON media type. */
@@ -825,6 +1807,116 @@ export interface components {
                 "application/json": components["schemas"]["DiscueError"];
             };
         };
+        /** @description The access token was issued. */
+        AerospikeTokenIssued: {
+            headers: {
+                "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                "Cache-Control": components["headers"]["AerospikeCacheControlNoStore"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI5ZDFjNmUyYS0zZjRiLTRjOGUtOWE3ZC0yYjVlNmYxYTBjMzQifQ.c2lnbmF0dXJl",
+                 *       "token_type": "Bearer",
+                 *       "expires_in": 3600,
+                 *       "scope": "read:api-key create:api-key delete:api-key"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeToken"];
+            };
+        };
+        /** @description The token request is invalid (RFC 6749, section 5.2). */
+        AerospikeOAuthBadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "unsupported_grant_type",
+                 *       "error_description": "Only the client_credentials grant is supported."
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeOAuthError"];
+            };
+        };
+        /** @description Client authentication failed, a wrong client ID or secret (RFC 6749, section 5.2). */
+        AerospikeOAuthInvalidClient: {
+            headers: {
+                "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "invalid_client",
+                 *       "error_description": "Client authentication failed."
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeOAuthError"];
+            };
+        };
+        /** @description The API key was created. The secret in `clientSecret` is shown only once. */
+        AerospikeApiKeyCreated: {
+            headers: {
+                "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "clientId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *       "clientSecret": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv",
+                 *       "name": "ci-pipeline"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeApiKeyCreated"];
+            };
+        };
+        /** @description A page of the organization's API keys. */
+        AerospikeApiKeyListOk: {
+            headers: {
+                "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "count": 1,
+                 *       "meta": {
+                 *         "total": 1,
+                 *         "limit": 10,
+                 *         "offset": 0
+                 *       },
+                 *       "apiKeys": [
+                 *         {
+                 *           "name": "ci-pipeline",
+                 *           "clientId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeApiKeyList"];
+            };
+        };
+        /** @description Bad Request. The request body or a parameter is invalid. */
+        AerospikeBadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "invalid_request",
+                 *       "message": "name must not be blank"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeError"];
+            };
+        };
         /** @description Successfully deleted the API key. */
         AerospikeDeleted: {
             headers: {
@@ -895,6 +1987,53 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["AerospikeError"];
+            };
+        };
+        /** @description Successful Response */
+        DigaApiKeyPage: {
+            headers: {
+                "X-Request-Id": components["headers"]["DigaRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DigaPaginatedResponseRedactedApiKeyResponseSchema"];
+            };
+        };
+        /** @description Successful Response */
+        DigaApiKeyCreatedResponse: {
+            headers: {
+                "X-Request-Id": components["headers"]["DigaRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DigaApiKeyResponse"];
+            };
+        };
+        /** @description Successful Response */
+        DigaRedactedApiKey: {
+            headers: {
+                "X-Request-Id": components["headers"]["DigaRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["DigaRedactedApiKeyResponseSchema"];
+            };
+        };
+        /** @description Unprocessable entity - Invalid pagination */
+        DigaInvalidPagination: {
+            headers: {
+                "X-Request-Id": components["headers"]["DigaRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": "error",
+                 *       "error_code": "INVALID_PAGINATION_PARAMETERS",
+                 *       "message": "Cannot specify both 'before' and 'after' parameters"
+                 *     }
+                 */
+                "application/json": components["schemas"]["DigaErrorResponseSchema"];
             };
         };
         /** @description Successful Response */
@@ -1004,6 +2143,122 @@ export interface components {
                 "application/json": components["schemas"]["KadoseiApplicationList"];
             };
         };
+        /** @description The application was created. */
+        KadoseiApplicationCreated: {
+            headers: {
+                "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": "3f2b8c1d-5a6e-4f7a-9b8c-0d1e2f3a4b5c",
+                 *       "name": "Billing service",
+                 *       "isDefault": false,
+                 *       "description": "Keys used by the billing service.",
+                 *       "createdAt": "2025-01-15T09:30:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiApplication"];
+            };
+        };
+        /** @description The application. */
+        KadoseiApplicationOk: {
+            headers: {
+                "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": "3f2b8c1d-5a6e-4f7a-9b8c-0d1e2f3a4b5c",
+                 *       "name": "Billing service",
+                 *       "isDefault": false,
+                 *       "description": "Keys used by the billing service.",
+                 *       "createdAt": "2025-01-15T09:30:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiApplication"];
+            };
+        };
+        /** @description The API key was created. The secret in `key` is shown only once. */
+        KadoseiApiKeyCreated: {
+            headers: {
+                "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                 *       "name": "ci-pipeline",
+                 *       "prefix": "kp_AbC9",
+                 *       "permissions": [
+                 *         "api_keys.read"
+                 *       ],
+                 *       "status": "enabled",
+                 *       "createdAt": "2025-01-15T09:30:00Z",
+                 *       "expiresAt": "2026-01-15T09:30:00Z",
+                 *       "lastUsedAt": null,
+                 *       "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiApiKeyCreated"];
+            };
+        };
+        /** @description The API key, without its secret. */
+        KadoseiApiKeyOk: {
+            headers: {
+                "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                 *       "name": "ci-pipeline",
+                 *       "prefix": "kp_AbC9",
+                 *       "permissions": [
+                 *         "api_keys.read"
+                 *       ],
+                 *       "status": "enabled",
+                 *       "createdAt": "2025-01-15T09:30:00Z",
+                 *       "expiresAt": "2026-01-15T09:30:00Z",
+                 *       "lastUsedAt": "2025-02-01T12:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiApiKey"];
+            };
+        };
+        /** @description The API keys of the application, without their secrets. */
+        KadoseiApiKeyListOk: {
+            headers: {
+                "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "data": [
+                 *         {
+                 *           "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *           "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                 *           "name": "ci-pipeline",
+                 *           "prefix": "kp_AbC9",
+                 *           "permissions": null,
+                 *           "status": "enabled",
+                 *           "createdAt": "2025-01-15T09:30:00Z",
+                 *           "expiresAt": null,
+                 *           "lastUsedAt": null
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiApiKeyList"];
+            };
+        };
         /** @description Bad Request */
         KadoseiBadRequest: {
             headers: {
@@ -1080,12 +2335,22 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Id of the API key. */
+        KeyplaneKeyId: string;
+        /** @description Maximum number of audit events to return. */
+        KeyplaneAuditLimit: number;
+        /** @description Opaque cursor from a previous response's `nextCursor`; omitted for the first page. */
+        KeyplaneCursor: string;
         /** @description Return the response pretty printed */
         DiscuePretty: boolean;
         /** @description Id of the api key */
         DiscueApiKeyId: string;
         /** @description API key client ID (the key's id) */
         AerospikeClientId: string;
+        /** @description Maximum number of API keys to return */
+        AerospikeLimit: number;
+        /** @description Number of API keys to skip */
+        AerospikeOffset: number;
         /** @description Application ID */
         KadoseiApplicationId: string;
         /** @description API key ID */
@@ -1108,6 +2373,11 @@ export interface components {
          * @example b0658b67-8ea3-46de-a3b8-18c3f5347def
          */
         AerospikeRequestId: string;
+        /**
+         * @description Always `no-store`, the token must not be cached (RFC 6749, section 5.1).
+         * @example no-store
+         */
+        AerospikeCacheControlNoStore: "no-store";
         /**
          * @description ID uniquely identifying the request/response cycle.
          * @example b0658b67-8ea3-46de-a3b8-18c3f5347def
@@ -1148,6 +2418,108 @@ export interface operations {
         responses: {
             200: components["responses"]["KeyplaneOpenApiDocument"];
             406: components["responses"]["KeyplaneNotAcceptable"];
+        };
+    };
+    keyplaneCreateOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Acme Corp"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneOrganizationRequest"];
+            };
+        };
+        responses: {
+            201: components["responses"]["KeyplaneOrganizationCreated"];
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+        };
+    };
+    keyplaneVerifyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv",
+                 *       "permissions": [
+                 *         "invoices.read"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneVerifyRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["KeyplaneVerification"];
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+        };
+    };
+    keyplaneRotateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the API key. */
+                keyId: components["parameters"]["KeyplaneKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "gracePeriodSeconds": 3600
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneRotateRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["KeyplaneRotation"];
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+        };
+    };
+    keyplaneListAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of audit events to return. */
+                limit?: components["parameters"]["KeyplaneAuditLimit"];
+                /** @description Opaque cursor from a previous response's `nextCursor`; omitted for the first page. */
+                cursor?: components["parameters"]["KeyplaneCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["KeyplaneAuditEventList"];
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
         };
     };
     discueListApiKeys: {
@@ -1337,6 +2709,87 @@ export interface operations {
             503: components["responses"]["DiscueServiceUnavailable"];
         };
     };
+    aerospikeIssueToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "grant_type": "client_credentials",
+                 *       "client_id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *       "client_secret": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeTokenRequest"];
+                /**
+                 * @example {
+                 *       "grant_type": "client_credentials",
+                 *       "client_id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                 *       "client_secret": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv",
+                 *       "scope": "read:api-key"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": components["schemas"]["AerospikeTokenRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["AerospikeTokenIssued"];
+            400: components["responses"]["AerospikeOAuthBadRequest"];
+            401: components["responses"]["AerospikeOAuthInvalidClient"];
+            500: components["responses"]["AerospikeInternalServerError"];
+        };
+    };
+    aerospikeListApiKeys: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of API keys to return */
+                limit?: components["parameters"]["AerospikeLimit"];
+                /** @description Number of API keys to skip */
+                offset?: components["parameters"]["AerospikeOffset"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["AerospikeApiKeyListOk"];
+            400: components["responses"]["AerospikeBadRequest"];
+            401: components["responses"]["AerospikeUnauthorized"];
+            403: components["responses"]["AerospikeForbidden"];
+            500: components["responses"]["AerospikeInternalServerError"];
+        };
+    };
+    aerospikeCreateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci-pipeline"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeApiKeyCreateRequest"];
+            };
+        };
+        responses: {
+            201: components["responses"]["AerospikeApiKeyCreated"];
+            400: components["responses"]["AerospikeBadRequest"];
+            401: components["responses"]["AerospikeUnauthorized"];
+            403: components["responses"]["AerospikeForbidden"];
+            500: components["responses"]["AerospikeInternalServerError"];
+        };
+    };
     aerospikeDeleteApiKey: {
         parameters: {
             query?: never;
@@ -1354,6 +2807,75 @@ export interface operations {
             403: components["responses"]["AerospikeForbidden"];
             404: components["responses"]["AerospikeNotFound"];
             500: components["responses"]["AerospikeInternalServerError"];
+        };
+    };
+    list_api_keys_v1_api_key__get: {
+        parameters: {
+            query?: {
+                after?: string | null;
+                before?: string | null;
+                page?: number | null;
+                limit?: number;
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["DigaApiKeyPage"];
+            403: components["responses"]["DigaForbidden"];
+            422: components["responses"]["DigaInvalidPagination"];
+            500: components["responses"]["DigaInternalServerError"];
+        };
+    };
+    create_api_key_v1_api_key__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci-pipeline",
+                 *       "restricted": true,
+                 *       "permissions": [
+                 *         "calls.view",
+                 *         "api_keys.view"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["DigaApiKeyRequestSchema"];
+            };
+        };
+        responses: {
+            200: components["responses"]["DigaApiKeyCreatedResponse"];
+            403: components["responses"]["DigaForbidden"];
+            422: components["responses"]["DigaValidationErrorResponse"];
+            500: components["responses"]["DigaInternalServerError"];
+        };
+    };
+    get_api_key_v1_api_key__id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ID of the API key to retrieve */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["DigaRedactedApiKey"];
+            403: components["responses"]["DigaForbidden"];
+            404: components["responses"]["DigaApiKeyNotFound"];
+            422: components["responses"]["DigaValidationErrorResponse"];
+            500: components["responses"]["DigaInternalServerError"];
         };
     };
     delete_api_key_v1_api_key__id__delete: {
@@ -1375,6 +2897,38 @@ export interface operations {
             500: components["responses"]["DigaInternalServerError"];
         };
     };
+    update_api_key_v1_api_key__id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ID of the API key to update */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci-pipeline-2",
+                 *       "restricted": true,
+                 *       "permissions": [
+                 *         "calls.view"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["DigaApiKeyUpdateRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["DigaRedactedApiKey"];
+            403: components["responses"]["DigaForbidden"];
+            404: components["responses"]["DigaApiKeyNotFound"];
+            422: components["responses"]["DigaValidationErrorResponse"];
+            500: components["responses"]["DigaInternalServerError"];
+        };
+    };
     kadoseiListApplications: {
         parameters: {
             query?: never;
@@ -1387,6 +2941,122 @@ export interface operations {
             200: components["responses"]["KadoseiApplicationListOk"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
+        };
+    };
+    kadoseiCreateApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Billing service",
+                 *       "description": "Keys used by the billing service."
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiApplicationRequest"];
+            };
+        };
+        responses: {
+            201: components["responses"]["KadoseiApplicationCreated"];
+            400: components["responses"]["KadoseiBadRequest"];
+            401: components["responses"]["KadoseiUnauthorized"];
+            403: components["responses"]["KadoseiForbidden"];
+        };
+    };
+    kadoseiGetApplication: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Application ID */
+                id: components["parameters"]["KadoseiApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["KadoseiApplicationOk"];
+            400: components["responses"]["KadoseiBadRequest"];
+            401: components["responses"]["KadoseiUnauthorized"];
+            403: components["responses"]["KadoseiForbidden"];
+            404: components["responses"]["KadoseiNotFound"];
+        };
+    };
+    kadoseiListApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Application ID */
+                id: components["parameters"]["KadoseiApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["KadoseiApiKeyListOk"];
+            400: components["responses"]["KadoseiBadRequest"];
+            401: components["responses"]["KadoseiUnauthorized"];
+            403: components["responses"]["KadoseiForbidden"];
+            404: components["responses"]["KadoseiNotFound"];
+        };
+    };
+    kadoseiCreateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Application ID */
+                id: components["parameters"]["KadoseiApplicationId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "ci-pipeline",
+                 *       "permissions": [
+                 *         "api_keys.read"
+                 *       ],
+                 *       "expiresAt": "2026-01-15T09:30:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiApiKeyRequest"];
+            };
+        };
+        responses: {
+            201: components["responses"]["KadoseiApiKeyCreated"];
+            400: components["responses"]["KadoseiBadRequest"];
+            401: components["responses"]["KadoseiUnauthorized"];
+            403: components["responses"]["KadoseiForbidden"];
+            404: components["responses"]["KadoseiNotFound"];
+        };
+    };
+    kadoseiGetApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Application ID */
+                id: components["parameters"]["KadoseiApplicationId"];
+                /** @description API key ID */
+                keyId: components["parameters"]["KadoseiKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["KadoseiApiKeyOk"];
+            400: components["responses"]["KadoseiBadRequest"];
+            401: components["responses"]["KadoseiUnauthorized"];
+            403: components["responses"]["KadoseiForbidden"];
+            404: components["responses"]["KadoseiNotFound"];
         };
     };
     kadoseiRevokeApiKey: {

@@ -7,7 +7,8 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; code: string }> =
   not_found: { status: 404, code: 'not_found' },
   invalid: { status: 400, code: 'invalid_request' },
   malformed: { status: 400, code: 'invalid_request' },
-  unsupported_media_type: { status: 415, code: 'unsupported_media_type' },
+  // Aerospike publishes no 415: a body that is not JSON is a bad request.
+  unsupported_media_type: { status: 400, code: 'invalid_request' },
   payload_too_large: { status: 413, code: 'payload_too_large' },
   conflict: { status: 409, code: 'conflict' },
   method_not_allowed: { status: 405, code: 'method_not_allowed' },

@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
-import { digaErrors, digaNotFound } from './schemas.js';
+import { digaErrors, digaKeyId, digaNotFound } from './schemas.js';
 
 const route = createRoute({
   method: 'delete',
   path: '/v1/api_key/{id}',
-  request: { params: z.object({ id: z.uuid() }) },
+  request: { params: digaKeyId },
   responses: { 200: withJson('Successful Response', z.unknown()), ...digaErrors, ...digaNotFound },
 });
 

@@ -1,4 +1,11 @@
+import { createApiKey } from './create-api-key.js';
 import { deleteApiKey } from './delete-api-key.js';
 import { diga } from './dialect.js';
+import { getApiKey } from './get-api-key.js';
+import { listApiKeys } from './list-api-keys.js';
+import { updateApiKey } from './update-api-key.js';
 
-export const digaDialect = { dialect: diga, operations: [deleteApiKey] };
+export const digaDialect = {
+  dialect: diga,
+  operations: [listApiKeys, createApiKey, getApiKey, updateApiKey, deleteApiKey],
+};

@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { isErr } from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
-import { accessFromScopes, selfLink } from './mapping.js';
+import { dateFromMillis, grantsFromScopes, selfLink } from './mapping.js';
 import { DiscueApiKeyCreated, DiscueApiKeyRequest, discueErrors, prettyQuery } from './schemas.js';
 
 const route = createRoute({
@@ -13,10 +13,15 @@ const route = createRoute({
 });
 
 export const createApiKey = defineOperation(route, async (c) => {
-  const { name, status, scopes } = c.req.valid('json');
-  const access = accessFromScopes(scopes);
-  if (isErr(access)) return access;
-  const created = await c.var.keyplane.createKey(c.var.principal, { name: name ?? '', status, access });
+  const { name, status, scopes, expires_at } = c.req.valid('json');
+  const grants = grantsFromScopes(scopes);
+  if (isErr(grants)) return grants;
+  const created = await c.var.keyplane.createKey(c.var.principal, {
+    name: name ?? '',
+    ...(status === undefined ? {} : { status }),
+    access: { restricted: true, grants },
+    expiresAt: dateFromMillis(expires_at) ?? null,
+  });
   if (!created.ok) return created;
   const { key, secret } = created.value;
   return {

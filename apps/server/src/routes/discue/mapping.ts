@@ -1,5 +1,14 @@
 import type { z } from '@hono/zod-openapi';
-import { type Access, type ApiKey, type Err, fail, type Grant, grant, normalizeGrants } from '@keyplane/core';
+import {
+  type Access,
+  type ApiKey,
+  type Err,
+  fail,
+  type Grant,
+  grant,
+  normalizeGrants,
+  replaceVisibleGrants,
+} from '@keyplane/core';
 import {
   DISCUE_RESOURCES,
   type DiscueApiKey,
@@ -22,9 +31,14 @@ const DEFAULT_GRANTS: readonly Grant[] = DISCUE_RESOURCES.filter(
   (resource) => !PROTECTED_RESOURCES.includes(resource),
 ).flatMap((resource) => [grant(resource, 'read'), grant(resource, 'write')]);
 
-/** discue scopes → keyplane access, refusing the scopes discue forbids granting. */
-export function accessFromScopes(scopes: z.output<typeof DiscueScopeRequest>[] | undefined): Access | Err {
-  if (scopes === undefined) return { restricted: true, grants: DEFAULT_GRANTS };
+/** Grants discue can express: reads and writes on its resources (keyplane's key actions aside). */
+const isVisibleToDiscue = (held: Grant): boolean =>
+  isDiscueResource(held.resource) &&
+  (held.action === 'read' || held.action === 'write' || (held.resource === 'api_keys' && held.action !== 'verify'));
+
+/** discue scopes → grants, refusing the scopes discue forbids granting. */
+export function grantsFromScopes(scopes: z.output<typeof DiscueScopeRequest>[] | undefined): Grant[] | Err {
+  if (scopes === undefined) return [...DEFAULT_GRANTS];
   const issues = scopes.flatMap((scope, index) =>
     PROTECTED_RESOURCES.includes(scope.resource)
       ? [
@@ -37,12 +51,15 @@ export function accessFromScopes(scopes: z.output<typeof DiscueScopeRequest>[] |
         ]
       : [],
   );
-  if (issues.length > 0) return fail('invalid', 'Protected scopes cannot be granted.', issues);
-  return {
-    restricted: true,
-    grants: normalizeGrants(scopes.map((scope) => grant(scope.resource, scope.access, scope.targets ?? ['*']))),
-  };
+  if (issues.length > 0) return fail('invalid', 'Protected scopes cannot be granted.', { issues });
+  return normalizeGrants(scopes.map((scope) => grant(scope.resource, scope.access, scope.targets ?? ['*'])));
 }
+
+/** A discue update replaces the scopes discue can see, and keeps what other dialects granted. */
+export const replaceScopes =
+  (grants: readonly Grant[]) =>
+  (current: Access): Access =>
+    replaceVisibleGrants(current, isVisibleToDiscue, grants);
 
 /** keyplane access → discue scopes: what discue can express of it. */
 export function scopesFromAccess(access: Access): Scope[] {
@@ -78,7 +95,12 @@ export function toDiscueApiKey(key: ApiKey): z.output<typeof DiscueApiKey> {
     key: key.hint,
     status: key.status,
     scopes: scopesFromAccess(key.access),
+    ...(key.expiresAt ? { expires_at: key.expiresAt.getTime() } : {}),
   };
 }
 
 export const selfLink = (href: string) => ({ self: { href } });
+
+/** discue's epoch milliseconds → a date; null clears, undefined leaves as is. */
+export const dateFromMillis = (millis: number | null | undefined): Date | null | undefined =>
+  millis === undefined ? undefined : millis === null ? null : new Date(millis);

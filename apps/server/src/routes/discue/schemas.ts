@@ -46,6 +46,7 @@ export const DiscueApiKeyRequest = z.object({
   name: z.string().min(1).max(255).optional(),
   status: status.optional(),
   scopes: z.array(DiscueScopeRequest).max(100).optional(),
+  expires_at: z.number().int().min(0).nullable().optional(),
 });
 
 export const DiscueApiKey = z.object({
@@ -57,6 +58,7 @@ export const DiscueApiKey = z.object({
   key: z.string(),
   status,
   scopes: z.array(DiscueScope),
+  expires_at: z.number().int().optional(),
 });
 
 export const DiscueLinks = z.object({ self: z.object({ href: z.string() }) });

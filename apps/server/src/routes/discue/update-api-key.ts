@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { isErr } from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody } from '../../http/responses.js';
-import { accessFromScopes } from './mapping.js';
+import { dateFromMillis, grantsFromScopes, replaceScopes } from './mapping.js';
 import { apiKeyIdParams, DiscueApiKeyRequest, discueErrors, prettyQuery } from './schemas.js';
 
 const route = createRoute({
@@ -12,16 +12,18 @@ const route = createRoute({
   responses: { 200: { description: 'Ok' }, ...discueErrors },
 });
 
+/** Only the fields sent change; `scopes` replaces the whole array. */
 export const updateApiKey = defineOperation(route, async (c) => {
   const { api_key_id } = c.req.valid('param');
-  const { name, status, scopes } = c.req.valid('json');
-  const access = scopes === undefined ? undefined : accessFromScopes(scopes);
-  if (isErr(access)) return access;
+  const { name, status, scopes, expires_at } = c.req.valid('json');
+  const grants = scopes === undefined ? undefined : grantsFromScopes(scopes);
+  if (isErr(grants)) return grants;
+  const expiresAt = dateFromMillis(expires_at);
   const updated = await c.var.keyplane.updateKey(c.var.principal, api_key_id, {
     ...(name === undefined ? {} : { name }),
     ...(status === undefined ? {} : { status }),
-    ...(access === undefined ? {} : { access }),
+    ...(grants === undefined ? {} : { access: replaceScopes(grants) }),
+    ...(expiresAt === undefined ? {} : { expiresAt }),
   });
-  if (!updated.ok) return updated;
-  return { status: 200 };
+  return updated.ok ? { status: 200 } : updated;
 });

@@ -1,5 +1,21 @@
+import { createApiKey } from './create-api-key.js';
+import { createApplication } from './create-application.js';
 import { kadosei } from './dialect.js';
+import { getApiKey } from './get-api-key.js';
+import { getApplication } from './get-application.js';
+import { listApiKeys } from './list-api-keys.js';
 import { listApplications } from './list-applications.js';
 import { revokeApiKey } from './revoke-api-key.js';
 
-export const kadoseiDialect = { dialect: kadosei, operations: [revokeApiKey, listApplications] };
+export const kadoseiDialect = {
+  dialect: kadosei,
+  operations: [
+    listApplications,
+    createApplication,
+    getApplication,
+    createApiKey,
+    listApiKeys,
+    getApiKey,
+    revokeApiKey,
+  ],
+};

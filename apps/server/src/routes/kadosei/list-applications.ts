@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
+import { toKadoseiApplication } from './mapping.js';
 import { KadoseiApplication, kadoseiErrors } from './schemas.js';
 
 const route = createRoute({
@@ -14,16 +15,5 @@ const route = createRoute({
 
 export const listApplications = defineOperation(route, async (c) => {
   const listed = await c.var.keyplane.listApplications(c.var.principal);
-  if (!listed.ok) return listed;
-  return {
-    status: 200,
-    body: {
-      data: listed.value.map((application) => ({
-        id: application.id,
-        name: application.name,
-        isDefault: application.isDefault,
-        createdAt: application.createdAt.toISOString(),
-      })),
-    },
-  };
+  return listed.ok ? { status: 200, body: { data: listed.value.map(toKadoseiApplication) } } : listed;
 });

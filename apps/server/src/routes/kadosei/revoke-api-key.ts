@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
-import { kadoseiErrors } from './schemas.js';
+import { applicationKeyId, kadoseiErrors } from './schemas.js';
 
 const route = createRoute({
   method: 'delete',
   path: '/api/v1/applications/{id}/api-keys/{keyId}',
-  request: { params: z.object({ id: z.uuid(), keyId: z.uuid() }) },
+  request: { params: applicationKeyId },
   responses: {
     200: withJson('The key is revoked.', z.record(z.string(), z.never())),
     ...kadoseiErrors([400, 401, 403, 404]),

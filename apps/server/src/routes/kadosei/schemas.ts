@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { PERMISSION_PATTERN } from '@keyplane/core';
 import { errorResponses } from '../../http/responses.js';
 
 export const KadoseiError = z.object({
@@ -15,5 +16,25 @@ export const KadoseiApplication = z.object({
   id: z.uuid(),
   name: z.string(),
   isDefault: z.boolean(),
+  description: z.string().nullable().optional(),
   createdAt: z.iso.datetime({ offset: true }),
 });
+
+const timestamp = z.iso.datetime({ offset: true });
+
+export const KadoseiApiKey = z.object({
+  id: z.uuid(),
+  applicationId: z.uuid(),
+  name: z.string(),
+  prefix: z.string(),
+  permissions: z.array(z.string()).nullable(),
+  status: z.enum(['enabled', 'disabled']),
+  createdAt: timestamp,
+  expiresAt: timestamp.nullable(),
+  lastUsedAt: timestamp.nullable(),
+});
+
+export const permissionList = z.array(z.string().max(300).regex(PERMISSION_PATTERN, 'Use resource.action or resource.action:target'));
+
+export const applicationId = z.object({ id: z.uuid() });
+export const applicationKeyId = z.object({ id: z.uuid(), keyId: z.uuid() });

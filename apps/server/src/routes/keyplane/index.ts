@@ -1,5 +1,12 @@
+import { createOrganization } from './create-organization.js';
 import { keyplane } from './dialect.js';
 import { health } from './health.js';
+import { listAuditEvents } from './list-audit-events.js';
 import { openApiDocument } from './openapi-document.js';
+import { rotateKey } from './rotate-key.js';
+import { verifyKey } from './verify-key.js';
 
-export const keyplaneDialect = { dialect: keyplane, operations: [health, openApiDocument] };
+export const keyplaneDialect = {
+  dialect: keyplane,
+  operations: [health, openApiDocument, createOrganization, verifyKey, rotateKey, listAuditEvents],
+};

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { PERMISSION_PATTERN } from '@keyplane/core';
 
 export const KeyplaneProblem = z.object({
   type: z.string(),
@@ -12,3 +13,15 @@ export const problemResponse = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: KeyplaneProblem } },
 });
+
+/** The problem responses of keyplane's authenticated operations. */
+export const problems = <const S extends 400 | 401 | 403 | 404 | 415>(statuses: readonly S[]) =>
+  Object.fromEntries(statuses.map((status) => [status, problemResponse(String(status))])) as unknown as {
+    [K in S]: ReturnType<typeof problemResponse>;
+  };
+
+export const permissionStrings = z.array(
+  z.string().max(300).regex(PERMISSION_PATTERN, 'Use resource.action or resource.action:target'),
+);
+
+export const timestamp = z.iso.datetime({ offset: true });

@@ -1,0 +1,19 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { defineOperation } from '../../http/operation.js';
+import { jsonRequestBody, withJson } from '../../http/responses.js';
+import { toKadoseiApplication } from './mapping.js';
+import { KadoseiApplication, kadoseiErrors } from './schemas.js';
+
+const route = createRoute({
+  method: 'post',
+  path: '/api/v1/applications',
+  request: {
+    body: jsonRequestBody(z.object({ name: z.string().min(1).max(255), description: z.string().max(1000).optional() })),
+  },
+  responses: { 201: withJson('The application.', KadoseiApplication), ...kadoseiErrors([400, 401, 403]) },
+});
+
+export const createApplication = defineOperation(route, async (c) => {
+  const created = await c.var.keyplane.createApplication(c.var.principal, c.req.valid('json'));
+  return created.ok ? { status: 201, body: toKadoseiApplication(created.value) } : created;
+});

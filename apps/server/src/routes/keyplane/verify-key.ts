@@ -1,0 +1,51 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { formatPermissions, type Grant, parsePermission } from '@keyplane/core';
+import { defineOperation } from '../../http/operation.js';
+import { jsonRequestBody, withJson } from '../../http/responses.js';
+import { permissionStrings, problems, timestamp } from './schemas.js';
+
+const route = createRoute({
+  method: 'post',
+  path: '/v1/keys/verify',
+  request: {
+    body: jsonRequestBody(z.object({ key: z.string().max(512), permissions: permissionStrings.max(50).optional() })),
+  },
+  responses: {
+    200: withJson(
+      'Whether the key is valid, and why not.',
+      z.object({
+        valid: z.boolean(),
+        code: z.enum(['VALID', 'NOT_FOUND', 'DISABLED', 'EXPIRED', 'INSUFFICIENT_PERMISSIONS']),
+        keyId: z.uuid().optional(),
+        applicationId: z.uuid().optional(),
+        name: z.string().optional(),
+        permissions: z.array(z.string()).nullable().optional(),
+        expiresAt: timestamp.nullable().optional(),
+      }),
+    ),
+    ...problems([400, 401, 403, 415]),
+  },
+});
+
+/** The hot path of a platform checking its customers' keys. */
+export const verifyKey = defineOperation(route, async (c) => {
+  const { key: secret, permissions = [] } = c.req.valid('json');
+  const required = permissions.map((text) => parsePermission(text) as Grant);
+  const verified = await c.var.keyplane.verifyKey(c.var.principal, secret, required);
+  if (!verified.ok) return verified;
+  const { valid, code, key } = verified.value;
+  return {
+    status: 200,
+    body: key
+      ? {
+          valid,
+          code,
+          keyId: key.id,
+          applicationId: key.applicationId,
+          name: key.name,
+          permissions: key.access.restricted ? formatPermissions(key.access.grants) : null,
+          expiresAt: key.expiresAt?.toISOString() ?? null,
+        }
+      : { valid, code },
+  };
+});
