@@ -8,12 +8,12 @@ function expect<T>({ data, error, response }: Answer<T>): T {
   return data as T;
 }
 
-type DiscueKeyRequest = components['schemas']['DiscueApiKeyRequest'];
+type Schemas = components['schemas'];
 
 /** The discue dialect: `/v1/api_keys`. */
 export const discue = {
   /** Creates a key; the secret is in the answer only this once. */
-  async createKey(client: KeyplaneClient, body: DiscueKeyRequest = {}) {
+  async createKey(client: KeyplaneClient, body: Schemas['DiscueApiKeyRequest'] = {}) {
     const created = expect(await client.POST('/v1/api_keys', { body }));
     return { id: created.id, secret: created.api_key };
   },
@@ -23,7 +23,7 @@ export const discue = {
   async getKey(client: KeyplaneClient, id: string) {
     return expect(await client.GET('/v1/api_keys/{api_key_id}', { params: { path: { api_key_id: id } } })).api_key;
   },
-  async updateKey(client: KeyplaneClient, id: string, body: DiscueKeyRequest) {
+  async updateKey(client: KeyplaneClient, id: string, body: Schemas['DiscueApiKeyRequest']) {
     expect(await client.PUT('/v1/api_keys/{api_key_id}', { params: { path: { api_key_id: id } }, body }));
   },
   async deleteKey(client: KeyplaneClient, id: string) {
@@ -31,8 +31,22 @@ export const discue = {
   },
 };
 
-/** The Aerospike Cloud dialect: `/api-keys`, the key's id as `clientId`. */
+/** The Aerospike Cloud dialect: `/api-keys`, the key's id as `clientId`, OAuth access tokens. */
 export const aerospike = {
+  /** The client-credentials grant: a key's id and secret for an access token. */
+  async token(client: KeyplaneClient, clientId: string, clientSecret: string, scope?: string) {
+    return expect(
+      await client.POST('/oauth/token', {
+        body: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope ? { scope } : {}) },
+      }),
+    );
+  },
+  async createKey(client: KeyplaneClient, name: string) {
+    return expect(await client.POST('/api-keys', { body: { name } }));
+  },
+  async listKeys(client: KeyplaneClient, query: { limit?: number; offset?: number } = {}) {
+    return expect(await client.GET('/api-keys', { params: { query } }));
+  },
   async deleteKey(client: KeyplaneClient, clientId: string) {
     expect(await client.DELETE('/api-keys/{clientId}', { params: { path: { clientId } } }));
   },
@@ -40,6 +54,22 @@ export const aerospike = {
 
 /** The diga dialect: `/v1/api_key/`. */
 export const diga = {
+  /** Creates a key; its secret is `value`, in this answer only. */
+  async createKey(client: KeyplaneClient, body: Schemas['DigaApiKeyRequestSchema']) {
+    return expect(await client.POST('/v1/api_key/', { body }));
+  },
+  async listKeys(
+    client: KeyplaneClient,
+    query: { after?: string; before?: string; page?: number; limit?: number; order?: 'asc' | 'desc' } = {},
+  ) {
+    return expect(await client.GET('/v1/api_key/', { params: { query } }));
+  },
+  async getKey(client: KeyplaneClient, id: string) {
+    return expect(await client.GET('/v1/api_key/{id}', { params: { path: { id } } }));
+  },
+  async updateKey(client: KeyplaneClient, id: string, body: Schemas['DigaApiKeyUpdateRequest']) {
+    return expect(await client.PATCH('/v1/api_key/{id}', { params: { path: { id } }, body }));
+  },
   async deleteKey(client: KeyplaneClient, id: string) {
     expect(await client.DELETE('/v1/api_key/{id}', { params: { path: { id } } }));
   },
@@ -56,11 +86,53 @@ export const kadosei = {
     if (!found) throw new Error('The organization has no default application.');
     return found;
   },
+  async createApplication(client: KeyplaneClient, body: Schemas['KadoseiApplicationRequest']) {
+    return expect(await client.POST('/api/v1/applications', { body }));
+  },
+  async getApplication(client: KeyplaneClient, id: string) {
+    return expect(await client.GET('/api/v1/applications/{id}', { params: { path: { id } } }));
+  },
+  /** Creates a key under an application; its secret is `key`, in this answer only. */
+  async createKey(client: KeyplaneClient, applicationId: string, body: Schemas['KadoseiApiKeyRequest']) {
+    return expect(
+      await client.POST('/api/v1/applications/{id}/api-keys', { params: { path: { id: applicationId } }, body }),
+    );
+  },
+  async listKeys(client: KeyplaneClient, applicationId: string) {
+    return expect(await client.GET('/api/v1/applications/{id}/api-keys', { params: { path: { id: applicationId } } }))
+      .data;
+  },
+  async getKey(client: KeyplaneClient, applicationId: string, keyId: string) {
+    return expect(
+      await client.GET('/api/v1/applications/{id}/api-keys/{keyId}', {
+        params: { path: { id: applicationId, keyId } },
+      }),
+    );
+  },
   async revokeKey(client: KeyplaneClient, applicationId: string, keyId: string) {
     expect(
       await client.DELETE('/api/v1/applications/{id}/api-keys/{keyId}', {
         params: { path: { id: applicationId, keyId } },
       }),
     );
+  },
+};
+
+/** keyplane's own operations. */
+export const keyplane = {
+  /** Root only: a new organization and its first key, whose secret is shown once. */
+  async createOrganization(client: KeyplaneClient, name: string) {
+    return expect(await client.POST('/v1/organizations', { body: { name } }));
+  },
+  async verifyKey(client: KeyplaneClient, key: string, permissions?: string[]) {
+    return expect(await client.POST('/v1/keys/verify', { body: { key, ...(permissions ? { permissions } : {}) } }));
+  },
+  async rotateKey(client: KeyplaneClient, keyId: string, gracePeriodSeconds = 0) {
+    return expect(
+      await client.POST('/v1/keys/{keyId}/rotate', { params: { path: { keyId } }, body: { gracePeriodSeconds } }),
+    );
+  },
+  async listAuditEvents(client: KeyplaneClient, query: { limit?: number; cursor?: string } = {}) {
+    return expect(await client.GET('/v1/audit-events', { params: { query } }));
   },
 };

@@ -1,2 +1,2 @@
 export * from './client.js';
-export { aerospike, diga, discue, kadosei } from './dialects.js';
+export { aerospike, diga, discue, kadosei, keyplane } from './dialects.js';

@@ -472,6 +472,11 @@ export class Keyplane {
     }
   }
 
+  /** Writes pending last-use times now, instead of at the next interval. */
+  flushUsage(): Promise<void> {
+    return this.#usage.flush();
+  }
+
   /** Writes pending last-use times and stops the background writer. */
   async close(): Promise<void> {
     await this.#usage.close();

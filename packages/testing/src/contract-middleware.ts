@@ -6,9 +6,13 @@ import { ContractValidator } from './contract-validator.js';
  * fails the call that received a non-conforming one, so every test through the
  * client is also a contract test.
  */
-export function contractCheck(validator = new ContractValidator()): Middleware {
+export function contractCheck(
+  validator = new ContractValidator(),
+  options: { only?: (schemaPath: string) => boolean; document?: string } = {},
+): Middleware {
   return {
     async onResponse({ request, response, schemaPath }) {
+      if (options.only && !options.only(schemaPath)) return undefined;
       const problems = validator.problems({
         method: request.method,
         path: schemaPath,
@@ -16,7 +20,9 @@ export function contractCheck(validator = new ContractValidator()): Middleware {
         headers: response.headers,
         body: await response.clone().text(),
       });
-      if (problems.length > 0) throw new Error(`contract violation:\n  ${problems.join('\n  ')}`);
+      if (problems.length > 0) {
+        throw new Error(`breaks ${options.document ?? 'the contract'}:\n  ${problems.join('\n  ')}`);
+      }
       return undefined;
     },
   };

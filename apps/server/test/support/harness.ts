@@ -24,6 +24,12 @@ export interface Harness {
    * `method template`, and returns its text and parsed body.
    */
   conforming(method: string, template: string, response: Response): Promise<{ text: string; body: unknown }>;
+  /** Moves the domain's clock (and its tokens') forward. */
+  advanceClock(milliseconds: number): void;
+  /** How many times the store was asked to write last-use times. */
+  usageWrites(): number;
+  /** Writes pending last-use times now. */
+  flushUsage(): Promise<void>;
   /** Errors that reached the top of the app; a passing test leaves none. */
   readonly unexpectedErrors: unknown[];
   close(): Promise<void>;
@@ -33,8 +39,6 @@ const validator = new ContractValidator();
 
 /** A keyplane on a fresh in-memory store, reached in-process or over real HTTP. */
 export interface HarnessOptions {
-  /** The clock of the domain and of its access tokens. */
-  readonly now?: () => Date;
   readonly tokenTtlSeconds?: number;
   readonly signingKeys?: readonly { kid: string; secret: string }[];
 }
@@ -43,12 +47,19 @@ export const TEST_SIGNING_KEY = { kid: 'test-1', secret: 'a-test-signing-secret-
 
 export async function startHarness(transport: Transport, options: HarnessOptions = {}): Promise<Harness> {
   const store = await openEmbeddedStore();
-  const now = options.now ?? (() => new Date());
+  let usageWrites = 0;
+  const recordKeyUsage = store.recordKeyUsage.bind(store);
+  store.recordKeyUsage = (usage) => {
+    usageWrites += 1;
+    return recordKeyUsage(usage);
+  };
+  let clockOffset = 0;
+  const now = () => new Date(Date.now() + clockOffset);
   const tokens = new TokenAuthority(options.signingKeys ?? [TEST_SIGNING_KEY], {
     ttlSeconds: options.tokenTtlSeconds ?? 300,
     now,
   });
-  const keyplane = new Keyplane(store, { tokens, now, usageFlushIntervalMs: 50 });
+  const keyplane = new Keyplane(store, { tokens, now, usageFlushIntervalMs: 60_000 });
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
   await keyplane.initializeRoot(rootKey);
   const unexpectedErrors: unknown[] = [];
@@ -72,6 +83,11 @@ export async function startHarness(transport: Transport, options: HarnessOptions
     rootKey,
     validator,
     unexpectedErrors,
+    advanceClock(milliseconds) {
+      clockOffset += milliseconds;
+    },
+    usageWrites: () => usageWrites,
+    flushUsage: () => keyplane.flushUsage(),
     client(credential) {
       const client = createKeyplaneClient({ baseUrl, fetch: send, ...(credential ? { credential } : {}) });
       client.use(contractCheck(validator));

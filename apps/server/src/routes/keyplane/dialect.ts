@@ -17,7 +17,10 @@ const STATUS: Record<KeyplaneError['kind'], number> = {
   internal: 500,
 };
 
-/** keyplane's own operations answer errors as RFC 9457 problem details. */
+/**
+ * keyplane's own operations answer errors as RFC 9457 problem details. The request id
+ * travels in `X-Request-Id` only, so equal errors have equal bodies.
+ */
 export const keyplane: Dialect = {
   name: 'keyplane',
   errorMediaType: 'application/problem+json',
@@ -30,7 +33,6 @@ export const keyplane: Dialect = {
         title: reasonPhrase(status),
         status,
         detail: error.message,
-        instance: `urn:uuid:${c.var.requestId}`,
       },
       status,
       'application/problem+json',
