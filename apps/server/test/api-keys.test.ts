@@ -101,6 +101,21 @@ describe.each(TRANSPORTS)('API keys over %s', (transport) => {
       }
     });
 
+    it('expires a key at expires_at, and clears the expiry on null', async () => {
+      const expiresAt = Date.now() + 3_600_000;
+      const { id, secret } = await discue.createKey(root, { expires_at: expiresAt });
+      expect((await discue.getKey(root, id)).expires_at).toBe(expiresAt);
+      harness.advanceClock(7_200_000);
+      try {
+        expect(await probe(harness, 'discue', { apiKey: secret })).toBe('rejected');
+        await discue.updateKey(root, id, { expires_at: null });
+        expect((await discue.getKey(root, id)).expires_at).toBeUndefined();
+        expect(await probe(harness, 'discue', { apiKey: secret })).toBe('authenticated');
+      } finally {
+        harness.advanceClock(-7_200_000);
+      }
+    });
+
     it('creates a key disabled when asked to', async () => {
       const { id, secret } = await discue.createKey(root, { status: 'disabled' });
       expect((await discue.getKey(root, id)).status).toBe('disabled');
@@ -244,6 +259,7 @@ describe.each(TRANSPORTS)('API keys over %s', (transport) => {
         [{ method: 'PUT', headers, body: '{"name": ""}' }, 422],
         [{ method: 'PUT', headers, body: JSON.stringify({ name: 'x'.repeat(256) }) }, 422],
         [{ method: 'PUT', headers, body: '{"scopes": [{"resource": "queues"}]}' }, 422],
+        [{ method: 'PUT', headers, body: '{"expires_at": 1000}' }, 422],
         [{ method: 'PUT', headers: { ...headers, 'Content-Type': 'text/plain' }, body: '{}' }, 415],
       ];
       for (const [init, status] of cases) {

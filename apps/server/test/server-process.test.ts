@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKeyplaneClient, discue, kadosei } from '@keyplane/client';
+import { aerospike, createKeyplaneClient, discue, kadosei } from '@keyplane/client';
 import { contractCheck } from '@keyplane/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { failedStart, startServerProcess } from './support/process.js';
@@ -60,6 +60,43 @@ describe('the server process', () => {
     }
   });
 
+  it('signs access tokens with the configured keys, and honours them after a rotation', async () => {
+    const rootKey = 'configured-root-key-0123456789';
+    const previous = 'previous:the-previous-signing-secret-of-enough-length';
+    const next = 'next:the-next-signing-secret-that-is-long-enough-too';
+    const first = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: rootKey, KEYPLANE_TOKEN_SIGNING_KEYS: previous });
+    let token: string;
+    try {
+      const root = createKeyplaneClient({ baseUrl: first.url, credential: { bearer: rootKey } });
+      const { clientId, clientSecret } = await aerospike.createKey(root, 'token holder');
+      token = (await aerospike.token(root, clientId, clientSecret)).access_token;
+    } finally {
+      await first.stop();
+    }
+    const kidOf = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[0] as string, 'base64url').toString()).kid;
+    expect(kidOf(token)).toBe('previous');
+
+    const rotated = await startServerProcess({
+      KEYPLANE_DATA_DIR: dataDir,
+      KEYPLANE_ROOT_KEY: rootKey,
+      KEYPLANE_TOKEN_SIGNING_KEYS: `${next},${previous}`,
+    });
+    try {
+      const withOldToken = createKeyplaneClient({ baseUrl: rotated.url, credential: { bearer: token } });
+      expect((await withOldToken.GET('/api-keys')).response.status).toBe(200);
+    } finally {
+      await rotated.stop();
+    }
+
+    const retired = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: rootKey, KEYPLANE_TOKEN_SIGNING_KEYS: next });
+    try {
+      const withOldToken = createKeyplaneClient({ baseUrl: retired.url, credential: { bearer: token } });
+      expect((await withOldToken.GET('/api-keys')).response.status).toBe(401);
+    } finally {
+      await retired.stop();
+    }
+  });
+
   it('refuses to start on a wrong setting, naming the variable', async () => {
     const badPort = await failedStart({ PORT: 'eighty', KEYPLANE_DATA_DIR: dataDir });
     expect(badPort.code).toBe(1);
@@ -68,5 +105,9 @@ describe('the server process', () => {
     expect(badRoot.code).toBe(1);
     expect(badRoot.output).toContain('KEYPLANE_ROOT_KEY');
     expect(badRoot.output).not.toContain('has spaces in it');
+    const badSigning = await failedStart({ PORT: '0', KEYPLANE_DATA_DIR: dataDir, KEYPLANE_TOKEN_SIGNING_KEYS: 'k1:short' });
+    expect(badSigning.code).toBe(1);
+    expect(badSigning.output).toContain('KEYPLANE_TOKEN_SIGNING_KEYS');
+    expect(badSigning.output).not.toContain('short');
   });
 });

@@ -46,7 +46,13 @@ export const DiscueApiKeyRequest = z.object({
   name: z.string().min(1).max(255).optional(),
   status: status.optional(),
   scopes: z.array(DiscueScopeRequest).max(100).optional(),
-  expires_at: z.number().int().min(0).nullable().optional(),
+  expires_at: z
+    .number()
+    .int()
+    .min(0)
+    .refine((millis) => millis > Date.now(), 'The expiry must be in the future.')
+    .nullable()
+    .optional(),
 });
 
 export const DiscueApiKey = z.object({
