@@ -48,12 +48,14 @@ export function createApp({ keyplane, onUnexpectedError }: AppOptions): OpenAPIH
   const app = new OpenAPIHono<AppEnv>({ strict: true });
   const table = routeTable(loadOpenApiDocument());
 
+  // Headers are set on the context before any response exists, never on a response
+  // afterwards: @hono/node-server's lightweight responses do not keep such late changes.
   app.use(async (c, next) => {
     const requestId = randomUUID();
     c.set('requestId', requestId);
     c.set('keyplane', keyplane);
+    c.header('X-Request-Id', requestId);
     await next();
-    c.res.headers.set('X-Request-Id', requestId);
   });
 
   const dialectByName = new Map(DIALECTS.map(({ dialect }) => [dialect.name, dialect]));
@@ -78,12 +80,8 @@ export function createApp({ keyplane, onUnexpectedError }: AppOptions): OpenAPIH
     if (allowed.length === 0) {
       return dialect.renderError(c, { kind: 'not_found', message: 'No such resource.' });
     }
-    const response = dialect.renderError(c, {
-      kind: 'method_not_allowed',
-      message: `${c.req.method} is not allowed here.`,
-    });
-    response.headers.set('Allow', allowed.join(', '));
-    return response;
+    c.header('Allow', allowed.join(', '));
+    return dialect.renderError(c, { kind: 'method_not_allowed', message: `${c.req.method} is not allowed here.` });
   });
 
   app.onError((error, c) => {

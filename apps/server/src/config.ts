@@ -29,6 +29,11 @@ const Environment = z.object({
     .regex(HEADER_SAFE, 'must be printable ASCII without spaces, to travel in an HTTP header')
     .optional(),
   KEYPLANE_TOKEN_SIGNING_KEYS: SigningKeys.optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   KEYPLANE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
 });
 
@@ -37,6 +42,8 @@ export interface Config {
   readonly host: string | undefined;
   /** Absolute folder of the embedded store. */
   readonly dataDir: string;
+  /** A PostgreSQL server to use instead of the embedded store. */
+  readonly database: { readonly url: string; readonly poolSize: number } | undefined;
   readonly rootKey: string | undefined;
   /** Access-token signing keys, the first signing; when absent, one is generated and kept in the store. */
   readonly tokenSigningKeys: readonly { kid: string; secret: string }[] | undefined;
@@ -60,6 +67,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: data.PORT,
     host: data.HOST,
     dataDir: resolve(data.KEYPLANE_DATA_DIR),
+    database: data.DATABASE_URL ? { url: data.DATABASE_URL, poolSize: data.DATABASE_POOL_SIZE } : undefined,
     rootKey: data.KEYPLANE_ROOT_KEY,
     tokenSigningKeys: data.KEYPLANE_TOKEN_SIGNING_KEYS,
     tokenTtlSeconds: data.KEYPLANE_TOKEN_TTL_SECONDS,

@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '@keyplane/store';
 import { ConfigError, readConfig } from './config.js';
 import { log } from './log.js';
 import { startServer } from './server.js';
@@ -19,7 +20,11 @@ try {
       ].join('\n'),
     );
   }
-  log('info', 'keyplane is listening', { port: server.port, dataDir: config.dataDir });
+  log('info', 'keyplane is listening', {
+    port: server.port,
+    store: config.database ? 'postgres' : 'embedded',
+    ...(config.database ? {} : { dataDir: config.dataDir }),
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -37,7 +42,8 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (error) {
-  const message = error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error);
+  const expected = error instanceof ConfigError || error instanceof StoreUnavailableError;
+  const message = expected ? (error as Error).message : error instanceof Error ? error.stack : String(error);
   log('error', 'keyplane could not start', { error: message });
   process.exit(1);
 }

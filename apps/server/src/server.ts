@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
 import { Keyplane, type KeyplaneStore, type SigningKey, TokenAuthority } from '@keyplane/core';
-import { openEmbeddedStore } from '@keyplane/store';
+import { openEmbeddedStore, openPostgresStore } from '@keyplane/store';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { log } from './log.js';
@@ -27,9 +27,16 @@ async function signingKeys(config: Config, store: KeyplaneStore): Promise<readon
   return [JSON.parse(await store.putSettingIfAbsent(GENERATED_SIGNING_KEY_SETTING, candidate)) as SigningKey];
 }
 
+/** The PostgreSQL server when one is configured, else the embedded store; migrated either way. */
+export function openConfiguredStore(config: Config): Promise<KeyplaneStore> {
+  return config.database
+    ? openPostgresStore({ connectionString: config.database.url, poolSize: config.database.poolSize })
+    : openEmbeddedStore({ dataDir: config.dataDir });
+}
+
 /** Opens the store, sets up the root credential and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = await openEmbeddedStore({ dataDir: config.dataDir });
+  const store = await openConfiguredStore(config);
   const tokens = new TokenAuthority(await signingKeys(config, store), { ttlSeconds: config.tokenTtlSeconds });
   const keyplane = new Keyplane(store, { tokens });
   const { generatedSecret } = await keyplane.initializeRoot(config.rootKey);

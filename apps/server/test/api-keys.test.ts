@@ -3,15 +3,15 @@ import { discue, kadosei } from '@keyplane/client';
 import { isWellFormedSecret } from '@keyplane/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECT_NAMES, deleteThrough, probe } from './support/dialects.js';
-import { type Harness, startHarness, TRANSPORTS } from './support/harness.js';
+import { type Harness, SETUPS, startHarness } from './support/harness.js';
 
-describe.each(TRANSPORTS)('API keys over %s', (transport) => {
+describe.each(SETUPS)('API keys over $name', (setup) => {
   let harness: Harness;
   let root: ReturnType<Harness['client']>;
   let defaultApplicationId: string;
 
   beforeAll(async () => {
-    harness = await startHarness(transport);
+    harness = await startHarness(setup);
     root = harness.client({ apiKey: harness.rootKey });
     defaultApplicationId = (await kadosei.defaultApplication(harness.client({ bearer: harness.rootKey }))).id;
   });

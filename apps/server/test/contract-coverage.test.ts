@@ -1,12 +1,12 @@
 import { loadOpenApiDocument } from '@keyplane/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
-import { type Harness, startHarness } from './support/harness.js';
+import { type Harness, IN_PROCESS, startHarness } from './support/harness.js';
 
 describe('the running server and the contract', () => {
   let harness: Harness;
   beforeAll(async () => {
-    harness = await startHarness('in-process');
+    harness = await startHarness(IN_PROCESS);
   });
   afterAll(() => harness.close());
 

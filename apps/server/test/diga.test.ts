@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { aerospike, diga, discue, kadosei, keyplane } from '@keyplane/client';
 import { ContractValidator, contractCheck } from '@keyplane/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, TRANSPORTS } from './support/harness.js';
+import { type Harness, SETUPS, startHarness } from './support/harness.js';
 import { newOrganization } from './support/organizations.js';
 
 /** diga's own published document for its API-key paths, kept as it was published. */
@@ -18,13 +18,13 @@ const digaDocumentCheck = contractCheck(digaValidator, {
   document: "diga's published document",
 });
 
-describe.each(TRANSPORTS)('diga over %s', (transport) => {
+describe.each(SETUPS)('diga over $name', (setup) => {
   let harness: Harness;
   let organization: Awaited<ReturnType<typeof newOrganization>>;
   let admin: ReturnType<Harness['client']>;
 
   beforeAll(async () => {
-    harness = await startHarness(transport);
+    harness = await startHarness(setup);
   });
   afterEach(() => expect(harness.unexpectedErrors).toEqual([]));
   afterAll(() => harness.close());

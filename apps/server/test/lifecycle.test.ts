@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { diga, discue, kadosei, keyplane } from '@keyplane/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, TRANSPORTS } from './support/harness.js';
+import { type Harness, SETUPS, startHarness } from './support/harness.js';
 import { newOrganization } from './support/organizations.js';
 
-describe.each(TRANSPORTS)('key lifecycle over %s', (transport) => {
+describe.each(SETUPS)('key lifecycle over $name', (setup) => {
   let harness: Harness;
 
   beforeAll(async () => {
-    harness = await startHarness(transport);
+    harness = await startHarness(setup);
   });
   afterEach(() => expect(harness.unexpectedErrors).toEqual([]));
   afterAll(() => harness.close());

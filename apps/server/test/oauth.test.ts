@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { aerospike, diga, discue, kadosei } from '@keyplane/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness, TEST_SIGNING_KEY, TRANSPORTS } from './support/harness.js';
+import { type Harness, IN_PROCESS, SETUPS, startHarness, TEST_SIGNING_KEY } from './support/harness.js';
 
-describe.each(TRANSPORTS)('Aerospike OAuth and keys over %s', (transport) => {
+describe.each(SETUPS)('Aerospike OAuth and keys over $name', (setup) => {
   let harness: Harness;
   let root: ReturnType<Harness['client']>;
 
   beforeAll(async () => {
-    harness = await startHarness(transport, { tokenTtlSeconds: 600 });
+    harness = await startHarness(setup, { tokenTtlSeconds: 600 });
     root = harness.client({ bearer: harness.rootKey });
   });
   afterEach(() => expect(harness.unexpectedErrors).toEqual([]));
@@ -116,7 +116,7 @@ describe.each(TRANSPORTS)('Aerospike OAuth and keys over %s', (transport) => {
 
 describe('access token expiry', () => {
   it('answers an expired token with invalid_token and "The access token expired."', async () => {
-    const harness = await startHarness('in-process', { tokenTtlSeconds: 60 });
+    const harness = await startHarness(IN_PROCESS, { tokenTtlSeconds: 60 });
     try {
       const root = harness.client({ bearer: harness.rootKey });
       const { clientId, clientSecret } = await aerospike.createKey(root, 'short-lived');

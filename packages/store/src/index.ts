@@ -2,10 +2,12 @@ import type { KeyplaneStore } from '@keyplane/core';
 import { createKeyplaneStore } from './keyplane-store.js';
 import { migrate } from './migrations.js';
 import { openPglite } from './pglite.js';
+import { openPostgres, type PostgresOptions } from './postgres.js';
 
 export { createKeyplaneStore } from './keyplane-store.js';
 export { MIGRATIONS, migrate } from './migrations.js';
 export { openPglite } from './pglite.js';
+export { openPostgres, type PostgresOptions, StoreUnavailableError } from './postgres.js';
 export type { SqlDatabase, SqlExecutor } from './sql.js';
 
 export interface EmbeddedStoreOptions {
@@ -17,5 +19,17 @@ export interface EmbeddedStoreOptions {
 export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<KeyplaneStore> {
   const db = await openPglite(options.dataDir);
   await migrate(db);
+  return createKeyplaneStore(db);
+}
+
+/** Opens a store on a PostgreSQL server and brings its schema up to date. */
+export async function openPostgresStore(options: PostgresOptions): Promise<KeyplaneStore> {
+  const db = await openPostgres(options);
+  try {
+    await migrate(db);
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
   return createKeyplaneStore(db);
 }

@@ -77,27 +77,34 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
   },
 ];
 
+/** Serializes migrations of instances starting together on one database. */
+const MIGRATION_LOCK = 'select pg_advisory_xact_lock(7411736505312460801)';
+
+/** Applies the migrations this database lacks; safe when several instances start at once. */
 export async function migrate(db: SqlDatabase): Promise<number[]> {
-  await db.query(`
-    create table if not exists schema_migrations (
-      version integer primary key,
-      name text not null,
-      applied_at timestamptz not null default now()
-    )`);
-  const applied = new Set(
-    (await db.query<{ version: number }>('select version from schema_migrations')).map((row) => row.version),
-  );
+  await db.transaction(async (tx) => {
+    await tx.query(MIGRATION_LOCK);
+    await tx.exec(`
+      create table if not exists schema_migrations (
+        version integer primary key,
+        name text not null,
+        applied_at timestamptz not null default now()
+      )`);
+  });
   const newlyApplied: number[] = [];
   for (const migration of MIGRATIONS) {
-    if (applied.has(migration.version)) continue;
-    await db.transaction(async (tx) => {
+    const applied = await db.transaction(async (tx) => {
+      await tx.query(MIGRATION_LOCK);
+      const done = await tx.query('select 1 from schema_migrations where version = $1', [migration.version]);
+      if (done.length > 0) return false;
       await tx.exec(migration.sql);
       await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [
         migration.version,
         migration.name,
       ]);
+      return true;
     });
-    newlyApplied.push(migration.version);
+    if (applied) newlyApplied.push(migration.version);
   }
   return newlyApplied;
 }

@@ -4,21 +4,56 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuditEvent, grant, type KeyplaneStore, type NewKey } from '@keyplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKeyplaneStore, MIGRATIONS, migrate, openEmbeddedStore, openPglite } from '../src/index.js';
+import {
+  createKeyplaneStore,
+  MIGRATIONS,
+  migrate,
+  openEmbeddedStore,
+  openPglite,
+  openPostgres,
+  openPostgresStore,
+  StoreUnavailableError,
+} from '../src/index.js';
+
+type Kind = 'embedded' | 'postgres';
+const KINDS: Kind[] = process.env.DATABASE_URL ? ['embedded', 'postgres'] : ['embedded'];
+const DATABASE_URL = process.env.DATABASE_URL ?? '';
 
 const opened: KeyplaneStore[] = [];
 const folders: string[] = [];
+const schemas: string[] = [];
 
-async function open(dataDir?: string) {
-  const store = await openEmbeddedStore(dataDir ? { dataDir } : {});
-  opened.push(store);
-  return store;
+async function withAdmin(statement: string) {
+  const admin = await openPostgres({ connectionString: DATABASE_URL, poolSize: 1 });
+  try {
+    await admin.exec(statement);
+  } finally {
+    await admin.close();
+  }
+}
+
+async function freshSchema(): Promise<string> {
+  const schema = `keyplane_store_test_${randomUUID().replaceAll('-', '')}`;
+  await withAdmin(`create schema ${schema}`);
+  schemas.push(schema);
+  return schema;
 }
 
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close().catch(() => {})));
   await Promise.all(folders.splice(0).map((folder) => rm(folder, { recursive: true, force: true })));
+  for (const schema of schemas.splice(0)) await withAdmin(`drop schema if exists ${schema} cascade`);
 });
+
+describe.each(KINDS)('the %s store', (kind) => {
+async function open(dataDir?: string) {
+  const store =
+    kind === 'embedded'
+      ? await openEmbeddedStore(dataDir ? { dataDir } : {})
+      : await openPostgresStore({ connectionString: DATABASE_URL, schema: await freshSchema(), poolSize: 5 });
+  opened.push(store);
+  return store;
+}
 
 function audit(organizationId: string, targetId: string, action: AuditEvent['action'] = 'api_key.updated', at = new Date()): AuditEvent {
   return { id: randomUUID(), organizationId, occurredAt: at, action, actorKeyId: null, targetId, requestId: randomUUID(), details: {} };
@@ -46,7 +81,7 @@ async function newKey(store: KeyplaneStore, overrides: Partial<NewKey> = {}): Pr
   };
 }
 
-describe('the embedded store', () => {
+describe('keys, applications and settings', () => {
   it('creates the default organization once, with one default application', async () => {
     const store = await open();
     const first = await store.ensureDefaultOrganization(new Date());
@@ -199,7 +234,7 @@ describe('the embedded store', () => {
     expect(await store.getSetting('missing')).toBeNull();
   });
 
-  it('persists on disk across a reopen', async () => {
+  it.runIf(kind === 'embedded')('persists on disk across a reopen', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'keyplane-store-'));
     folders.push(folder);
     const first = await open(folder);
@@ -210,14 +245,36 @@ describe('the embedded store', () => {
     expect((await second.findKeyBySecretHash(key.secretHash))?.key.id).toBe(key.id);
   });
 
-  it('applies each migration once', async () => {
-    const db = await openPglite();
+  it('applies each migration once, also when instances start together', async () => {
+    const db = kind === 'embedded' ? await openPglite() : await openPostgres({ connectionString: DATABASE_URL, schema: await freshSchema() });
     try {
+      if (kind === 'postgres') {
+        const results = await Promise.all([migrate(db), migrate(db), migrate(db)]);
+        expect(results.flat().sort()).toEqual(MIGRATIONS.map((migration) => migration.version));
+        await createKeyplaneStore(db).ping();
+        return;
+      }
       expect(await migrate(db)).toEqual(MIGRATIONS.map((migration) => migration.version));
       expect(await migrate(db)).toEqual([]);
       await createKeyplaneStore(db).ping();
     } finally {
       await db.close();
     }
+  });
+});
+});
+
+describe.runIf(KINDS.includes('postgres'))('a PostgreSQL store that cannot be used', () => {
+  it('fails at once with the reason and without the password', async () => {
+    const url = new URL(DATABASE_URL);
+    url.password = 'hunter2-secret';
+    url.port = '1';
+    const unreachable = openPostgresStore({ connectionString: url.toString() });
+    await expect(unreachable).rejects.toThrow(StoreUnavailableError);
+    await expect(unreachable).rejects.toThrow(/cannot use PostgreSQL at .*:1\//);
+    await expect(unreachable).rejects.not.toThrow(/hunter2/);
+    const noDatabase = new URL(DATABASE_URL);
+    noDatabase.pathname = '/no_such_database_here';
+    await expect(openPostgresStore({ connectionString: noDatabase.toString() })).rejects.toThrow(/no_such_database_here/);
   });
 });

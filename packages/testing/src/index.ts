@@ -1,2 +1,3 @@
 export { ContractValidator, type ObservedResponse } from './contract-validator.js';
 export { contractCheck } from './contract-middleware.js';
+export { createTestSchema, databaseUrl, openTestStore, STORE_KINDS, type StoreKind } from './stores.js';

@@ -3,12 +3,24 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@keyplane/client';
 import { Keyplane, TokenAuthority } from '@keyplane/core';
-import { openEmbeddedStore } from '@keyplane/store';
-import { ContractValidator, contractCheck } from '@keyplane/testing';
+import { ContractValidator, contractCheck, openTestStore, STORE_KINDS, type StoreKind } from '@keyplane/testing';
 import { createApp } from '../../src/app.js';
 
 export type Transport = 'in-process' | 'http';
-export const TRANSPORTS: readonly Transport[] = ['in-process', 'http'];
+
+/** How a test reaches keyplane, and on which store. */
+export interface Setup {
+  readonly transport: Transport;
+  readonly store: StoreKind;
+  readonly name: string;
+}
+
+/** Every transport on every store the run has (PostgreSQL when DATABASE_URL is set). */
+export const SETUPS: readonly Setup[] = STORE_KINDS.flatMap((store) =>
+  (['in-process', 'http'] as const).map((transport) => ({ transport, store, name: `${transport}, ${store} store` })),
+);
+
+export const IN_PROCESS: Setup = { transport: 'in-process', store: 'embedded', name: 'in-process, embedded store' };
 
 export interface Harness {
   readonly transport: Transport;
@@ -45,8 +57,9 @@ export interface HarnessOptions {
 
 export const TEST_SIGNING_KEY = { kid: 'test-1', secret: 'a-test-signing-secret-of-thirty-two-or-more' };
 
-export async function startHarness(transport: Transport, options: HarnessOptions = {}): Promise<Harness> {
-  const store = await openEmbeddedStore();
+export async function startHarness(setup: Setup, options: HarnessOptions = {}): Promise<Harness> {
+  const { transport } = setup;
+  const store = await openTestStore(setup.store);
   let usageWrites = 0;
   const recordKeyUsage = store.recordKeyUsage.bind(store);
   store.recordKeyUsage = (usage) => {

@@ -11,11 +11,16 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/** The test run's environment without the settings a test must choose for itself. */
+function inheritedEnvironment(): NodeJS.ProcessEnv {
+  const { KEYPLANE_ROOT_KEY: _root, DATABASE_URL: _database, KEYPLANE_TOKEN_SIGNING_KEYS: _keys, ...rest } = process.env;
+  return rest;
+}
+
 /** Runs the built server (`dist/main.js`) as `pnpm start` does, on an ephemeral port. */
 export async function startServerProcess(env: Record<string, string | undefined>): Promise<ServerProcess> {
-  const { KEYPLANE_ROOT_KEY: _ignored, ...inherited } = process.env;
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...inherited, PORT: '0', ...env },
+    env: { ...inheritedEnvironment(), PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -62,7 +67,10 @@ export async function startServerProcess(env: Record<string, string | undefined>
 /** Runs the built server expecting it to refuse to start; returns its exit code and output. */
 export function failedStart(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...inheritedEnvironment(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout?.on('data', (chunk) => {
       output += chunk;

@@ -28,8 +28,7 @@ export const aerospike: Dialect = {
       message: error.message,
       ...(error.issues ? { errors: error.issues.map(({ path, message }) => ({ field: path.join('.'), message })) } : {}),
     };
-    const response = jsonResponse(c, body, status);
-    if (status === 401) response.headers.set('WWW-Authenticate', `Bearer error="${code}"`);
-    return response;
+    if (status === 401) c.header('WWW-Authenticate', `Bearer error="${code}"`);
+    return jsonResponse(c, body, status);
   },
 };

@@ -32,8 +32,7 @@ export const kadosei: Dialect = {
         ? { details: error.issues.map((issue) => ({ field: issue.path.join('.') || issue.location, message: issue.message })) }
         : {}),
     };
-    const response = jsonResponse(c, body, status);
-    if (status === 401) response.headers.set('WWW-Authenticate', 'Bearer');
-    return response;
+    if (status === 401) c.header('WWW-Authenticate', 'Bearer');
+    return jsonResponse(c, body, status);
   },
 };

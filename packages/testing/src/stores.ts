@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { KeyplaneStore } from '@keyplane/core';
+import { openEmbeddedStore, openPostgres, openPostgresStore } from '@keyplane/store';
+
+export type StoreKind = 'embedded' | 'postgres';
+
+/**
+ * The stores the suite runs against: always the embedded one, and PostgreSQL as well
+ * when `DATABASE_URL` names a server.
+ */
+export const STORE_KINDS: readonly StoreKind[] = process.env.DATABASE_URL ? ['embedded', 'postgres'] : ['embedded'];
+
+export const databaseUrl = (): string => {
+  const url = process.env.DATABASE_URL;
+  if (!url) throw new Error('DATABASE_URL is not set');
+  return url;
+};
+
+/** A fresh schema of its own on the PostgreSQL server, dropped again by `drop`. */
+export async function createTestSchema(): Promise<{ schema: string; drop(): Promise<void> }> {
+  const schema = `keyplane_test_${randomUUID().replaceAll('-', '')}`;
+  const admin = await openPostgres({ connectionString: databaseUrl(), poolSize: 1 });
+  await admin.exec(`create schema ${schema}`);
+  await admin.close();
+  return {
+    schema,
+    async drop() {
+      const cleaner = await openPostgres({ connectionString: databaseUrl(), poolSize: 1 });
+      await cleaner.exec(`drop schema if exists ${schema} cascade`);
+      await cleaner.close();
+    },
+  };
+}
+
+/** An empty store of the given kind; closing it also removes what it wrote. */
+export async function openTestStore(kind: StoreKind): Promise<KeyplaneStore> {
+  if (kind === 'embedded') return openEmbeddedStore();
+  const { schema, drop } = await createTestSchema();
+  const store = await openPostgresStore({ connectionString: databaseUrl(), schema, poolSize: 5 });
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await drop();
+  };
+  return store;
+}
