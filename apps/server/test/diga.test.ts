@@ -147,6 +147,12 @@ describe.each(SETUPS)('diga over $name', (setup) => {
     expect(second.data.map((key) => key.id)).toEqual(newestFirst.slice(2, 4));
     const back = await diga.listKeys(admin, { limit: 2, before: second.first_id as string });
     expect(back.data.map((key) => key.id)).toEqual(newestFirst.slice(0, 2));
+    // More than a page lies before this cursor: the page is the one right next to it.
+    const nearest = await diga.listKeys(admin, { limit: 2, before: newestFirst[4] as string });
+    expect(nearest.data.map((key) => key.id)).toEqual(newestFirst.slice(2, 4));
+    expect(nearest.has_more).toBe(true);
+    const nearestAscending = await diga.listKeys(admin, { order: 'asc', limit: 2, before: ids[4] as string });
+    expect(nearestAscending.data.map((key) => key.id)).toEqual(ids.slice(2, 4));
     const last = await diga.listKeys(admin, { limit: 2, after: newestFirst[3] as string });
     expect(last).toMatchObject({ has_more: false, last_id: newestFirst[5] });
     const ascending = await diga.listKeys(admin, { order: 'asc', limit: 10 });
@@ -216,10 +222,36 @@ describe.each(SETUPS)('diga over $name', (setup) => {
     expect((await keyplane.verifyKey(admin, secret, ['calls.view'])).code).toBe('VALID');
     expect((await keyplane.verifyKey(admin, secret, ['calls.delete'])).code).toBe('INSUFFICIENT_PERMISSIONS');
 
-    // A discue update replaces what discue sees and keeps diga's calls.view.
+    // A discue update replaces what discue shows (api_keys read) and keeps what it cannot
+    // show: diga's calls.view, and api_keys.delete without the rest of discue's "write".
     await discue.updateKey(admin, created.id, { scopes: [{ resource: 'queues', access: 'read' }] });
-    expect((await diga.getKey(admin, created.id)).permissions).toEqual(['calls.view']);
+    expect((await diga.getKey(admin, created.id)).permissions).toEqual(['api_keys.delete', 'calls.view']);
     expect((await discue.getKey(admin, created.id)).scopes).toEqual([{ resource: 'queues', access: 'read', targets: ['*'] }]);
+  });
+
+  it('lets a key change another only by what it holds itself', async () => {
+    await fresh();
+    const editor = await diga.createKey(admin, {
+      name: 'editor',
+      restricted: true,
+      permissions: ['api_keys.update', 'api_keys.view', 'calls.view'],
+    });
+    const asEditor = harness.client({ bearer: editor.value as string });
+    const target = await diga.createKey(admin, { name: 'target', restricted: true, permissions: ['agents.view'] });
+    await discue.updateKey(admin, target.id, { scopes: [{ resource: 'queues', access: 'read' }] });
+    // Removing agents.view and adding calls.view: the editor holds calls.view, and keeps queues.read untouched.
+    const patched = await asEditor.PATCH('/v1/api_key/{id}', { params: { path: { id: target.id } }, body: { permissions: ['calls.view'] } });
+    expect(patched.response.status).toBe(200);
+    const widened = await asEditor.PATCH('/v1/api_key/{id}', { params: { path: { id: target.id } }, body: { permissions: ['tools.view'] } });
+    expect(widened.response.status).toBe(403);
+    const unrestricted = await asEditor.PATCH('/v1/api_key/{id}', { params: { path: { id: target.id } }, body: { restricted: false } });
+    expect(unrestricted.response.status).toBe(403);
+    const rotateAdmin = await asEditor.POST('/v1/keys/{keyId}/rotate', {
+      params: { path: { keyId: organization.adminKeyId } },
+      body: { gracePeriodSeconds: 0 },
+    });
+    expect(rotateAdmin.response.status).toBe(403);
+    expect(await keyplane.verifyKey(admin, organization.adminKey)).toMatchObject({ code: 'VALID' });
   });
 
   it('never lets a key grant more than it holds', async () => {

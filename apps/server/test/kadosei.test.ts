@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { aerospike, kadosei, keyplane } from '@keyplane/client';
+import { aerospike, diga, kadosei, keyplane } from '@keyplane/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, SETUPS, startHarness } from './support/harness.js';
 import { newOrganization } from './support/organizations.js';
@@ -74,6 +74,10 @@ describe.each(SETUPS)('Kadosei applications and keys over $name', (setup) => {
     const asNarrow = harness.client({ bearer: narrow.key });
     const inherited = await kadosei.createKey(asNarrow, organization.defaultApplicationId, { name: 'inherits' });
     expect(inherited.permissions).toEqual(['api_keys.create', 'calls.view']);
+    // diga shows only what keyplane enforces: a raw api_keys.view grant is not its api_keys.view.
+    const viewer = await kadosei.createKey(client, organization.defaultApplicationId, { name: 'viewer', permissions: ['api_keys.view'] });
+    expect((await diga.getKey(client, viewer.id)).permissions).toEqual([]);
+    expect((await harness.client({ bearer: viewer.key }).GET('/v1/api_key/')).response.status).toBe(403);
   });
 
   it('answers bad input with 400 and details, and accepts OAuth access tokens as Bearer', async () => {

@@ -68,7 +68,9 @@ describe.each(SETUPS)('Aerospike OAuth and keys over $name', (setup) => {
     expect(denied.error).toMatchObject({ code: 'insufficient_scope' });
 
     const full = harness.client({ bearer: (await aerospike.token(root, clientId, clientSecret)).access_token });
-    const application = await kadosei.defaultApplication(root);
+    // A Kadosei client on a token first finds its application.
+    const application = await kadosei.defaultApplication(full);
+    expect(await kadosei.getApplication(reader, application.id)).toEqual(application);
     await kadosei.revokeKey(full, application.id, victim.clientId);
     expect((await aerospike.listKeys(root, { limit: 100 })).apiKeys.map((key) => key.clientId)).not.toContain(victim.clientId);
   });
@@ -93,6 +95,20 @@ describe.each(SETUPS)('Aerospike OAuth and keys over $name', (setup) => {
     }
     const broken = await harness.fetch('/oauth/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"grant' });
     expect((await harness.conforming('POST', '/oauth/token', broken)).body).toMatchObject({ error: 'invalid_request' });
+  });
+
+  it('ends the tokens obtained with a secret when the secret is rotated away', async () => {
+    const { clientId, clientSecret } = await newAerospikeKey('rotated');
+    const oldToken = (await aerospike.token(root, clientId, clientSecret)).access_token;
+    const withOld = harness.client({ bearer: oldToken });
+    const graceful = await root.POST('/v1/keys/{keyId}/rotate', { params: { path: { keyId: clientId } }, body: { gracePeriodSeconds: 600 } });
+    expect((await withOld.GET('/api-keys')).response.status).toBe(200);
+    const immediate = await root.POST('/v1/keys/{keyId}/rotate', { params: { path: { keyId: clientId } }, body: { gracePeriodSeconds: 0 } });
+    expect(graceful.response.status).toBe(200);
+    const stale = await withOld.GET('/api-keys');
+    expect(stale.response.status).toBe(401);
+    const fresh = (await aerospike.token(root, clientId, immediate.data?.key as string)).access_token;
+    expect((await harness.client({ bearer: fresh }).GET('/api-keys')).response.status).toBe(200);
   });
 
   it('refuses the token of a key deleted or disabled since, though it is still signed and unexpired', async () => {

@@ -13,7 +13,7 @@ import {
   parsePermission,
   UNRESTRICTED,
 } from './permissions.js';
-import type { KeyOrder, KeyplaneStore } from './ports.js';
+import type { KeyBySecret, KeyOrder, KeyplaneStore } from './ports.js';
 import { type Err, fail, isErr, ok, type Result } from './result.js';
 import { looksLikeToken, type TokenAuthority } from './tokens.js';
 import { KeyUsage } from './usage.js';
@@ -92,21 +92,29 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);
 
 const notFound = (what = 'API key'): Err => fail('not_found', `No ${what} with that id.`);
-const invalidPagination = (message: string): Err => fail('invalid', message, { reason: 'invalid_pagination' });
+/** Reasons of invalid pagination, for dialects that word them their own way. */
+export type PaginationReason = 'both_cursors' | 'unknown_cursor' | 'bad_cursor';
+const invalidPagination = (reason: PaginationReason, message: string): Err => fail('invalid', message, { reason });
 const escalation = (): Err => fail('forbidden', 'A key cannot grant permissions its creator does not hold.');
 
-function encodeCursor(event: AuditEvent): string {
-  return Buffer.from(JSON.stringify([event.occurredAt.toISOString(), event.id])).toString('base64url');
+const CURSOR_PREFIX = 'seq:';
+
+function encodeCursor(sequence: string): string {
+  return Buffer.from(CURSOR_PREFIX + sequence).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { occurredAt: Date; id: string } | null {
-  try {
-    const [occurredAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    const date = new Date(String(occurredAt));
-    return typeof id === 'string' && isUuid(id) && !Number.isNaN(date.getTime()) ? { occurredAt: date, id } : null;
-  } catch {
-    return null;
-  }
+function decodeCursor(cursor: string): string | null {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const sequence = text.startsWith(CURSOR_PREFIX) ? text.slice(CURSOR_PREFIX.length) : '';
+  return /^[1-9]\d{0,17}$/.test(sequence) ? sequence : null;
+}
+
+/** What `next` grants beyond `current`: a change may only add what its author holds. */
+function addedAccess(current: Access, next: Access): Access {
+  if (!next.restricted) return current.restricted ? next : { restricted: true, grants: [] };
+  if (!current.restricted) return { restricted: true, grants: [] };
+  const added = next.grants.filter((wanted) => !covers(current, { restricted: true, grants: [wanted] }));
+  return { restricted: true, grants: added };
 }
 
 /**
@@ -174,12 +182,12 @@ export class Keyplane {
     if (!this.#tokens) return fail('unavailable', 'Access tokens are not enabled.');
     const found = await this.#findUsableKey(request.clientSecret);
     if (!found.ok || found.value.id !== request.clientId) {
-      return fail('unauthenticated', 'The client id or secret is wrong.', { reason: 'invalid_client' });
+      return fail('unauthenticated', 'The client id or secret is wrong.');
     }
     const key = found.value;
     const granted = narrow(key.access, request.permissions);
     if (!granted.restricted || granted.grants.length === 0) {
-      return fail('forbidden', 'The key holds none of the requested permissions.', { reason: 'invalid_scope' });
+      return fail('forbidden', 'The key holds none of the requested permissions.');
     }
     const { token, expiresAt } = await this.#tokens.issue({
       keyId: key.id,
@@ -240,13 +248,13 @@ export class Keyplane {
     const denied = this.#require(principal, 'api_keys', 'read');
     if (denied) return denied;
     if (request.after !== undefined && request.before !== undefined) {
-      return invalidPagination("Cannot specify both 'before' and 'after' parameters");
+      return invalidPagination('both_cursors', 'Give a cursor to page after or before, not both.');
     }
     const cursorId = request.after ?? request.before;
     let cursor: { createdAt: Date; id: string } | undefined;
     if (cursorId !== undefined) {
       const key = isUuid(cursorId) ? await this.#store.findKeyById(principal.organizationId, cursorId) : null;
-      if (!key) return invalidPagination(`No API key ${cursorId} to page from.`);
+      if (!key) return invalidPagination('unknown_cursor', `No API key ${cursorId} to page from.`);
       cursor = { createdAt: key.createdAt, id: key.id };
     }
     const offset = request.page !== undefined ? (request.page - 1) * request.limit : request.offset;
@@ -261,8 +269,11 @@ export class Keyplane {
       }),
       this.#store.countKeys(principal.organizationId, request.applicationId),
     ]);
+    // One key more than the page was read to learn whether there are more; paging
+    // before a cursor, that extra key is the farthest one, first in the list.
+    const page = request.before !== undefined ? keys.slice(-request.limit) : keys.slice(0, request.limit);
     return ok({
-      keys: keys.slice(0, request.limit).map((key) => this.#usage.overlay(key)),
+      keys: page.map((key) => this.#usage.overlay(key)),
       hasMore: keys.length > request.limit,
       total,
     });
@@ -282,7 +293,7 @@ export class Keyplane {
     if (!current) return notFound();
     const access = typeof update.access === 'function' ? update.access(current.access) : update.access;
     if (isErr(access)) return access;
-    if (access && !covers(principal.access, access)) return escalation();
+    if (access && !covers(principal.access, addedAccess(current.access, access))) return escalation();
 
     const statusChanged = update.status !== undefined && update.status !== current.status;
     const action: AuditAction = statusChanged
@@ -317,7 +328,10 @@ export class Keyplane {
   ): Promise<Result<CreatedKey & { previousSecretExpiresAt: Date | null }>> {
     const denied = this.#require(principal, 'api_keys', 'update', id);
     if (denied) return denied;
-    if (!isUuid(id)) return notFound();
+    const current = await this.#findKey(principal, id);
+    if (!current) return notFound();
+    // The new secret is handed to the caller: it must already hold all the key can do.
+    if (!covers(principal.access, current.access)) return escalation();
     const secret = generateSecret();
     const now = this.#now();
     const previousSecretExpiresAt = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null;
@@ -452,14 +466,14 @@ export class Keyplane {
   async listAuditEvents(principal: Principal, request: { limit: number; cursor?: string }): Promise<Result<AuditPage>> {
     const denied = this.#require(principal, 'audit', 'read');
     if (denied) return denied;
-    const before = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
-    if (before === null) return invalidPagination('The cursor is not one this API returned.');
+    const beforeSequence = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+    if (beforeSequence === null) return invalidPagination('bad_cursor', 'The cursor is not one this API returned.');
     const events = await this.#store.listAuditEvents(principal.organizationId, {
       limit: request.limit + 1,
-      ...(before ? { before } : {}),
+      ...(beforeSequence ? { beforeSequence } : {}),
     });
     const page = events.slice(0, request.limit);
-    const last = page.at(-1);
+    const last = page.at(-1)?.sequence;
     return ok({ events: page, nextCursor: events.length > request.limit && last ? encodeCursor(last) : null });
   }
 
@@ -485,12 +499,16 @@ export class Keyplane {
   async #authenticateToken(token: string, requestId: string): Promise<Result<Principal>> {
     const verified = await (this.#tokens as TokenAuthority).verify(token);
     if (!verified.ok) return verified;
-    const { keyId, organizationId, permissions } = verified.value;
+    const { keyId, organizationId, permissions, issuedAt } = verified.value;
     // The key is read on every request: a token dies with its key, whatever its expiry.
     const key = isUuid(keyId) ? await this.#store.findKeyById(organizationId, keyId) : null;
     if (!key) return fail('unauthenticated', 'The access token belongs to a key that no longer exists.');
-    if (key.status !== 'enabled') return fail('unauthenticated', 'The API key is disabled.');
-    if (this.#expired(key)) return fail('unauthenticated', 'The API key has expired.');
+    const unusable = this.#unusable(key);
+    if (unusable) return unusable;
+    // A token obtained before a rotation lives no longer than the secret it was obtained with.
+    if (key.rotatedAt && issuedAt < key.rotatedAt && !this.#inGrace(key.previousSecretExpiresAt)) {
+      return fail('unauthenticated', 'The access token was issued before the key was rotated.');
+    }
     const grants = permissions.map(parsePermission).filter((parsed): parsed is Grant => parsed !== null);
     this.#usage.record(key.id, this.#now());
     return ok({ organizationId, keyId, access: narrow(key.access, grants), requestId });
@@ -500,16 +518,22 @@ export class Keyplane {
     if (!isWellFormedSecret(secret)) return fail('unauthenticated', 'The credential is not valid.');
     const found = await this.#store.findKeyBySecretHash(hashSecret(secret));
     if (!found || !this.#secretStillValid(found)) return fail('unauthenticated', 'The credential is not valid.');
-    if (found.key.status !== 'enabled') return fail('unauthenticated', 'The API key is disabled.');
-    if (this.#expired(found.key)) return fail('unauthenticated', 'The API key has expired.');
-    return ok(found.key);
+    return this.#unusable(found.key) ?? ok(found.key);
   }
 
-  #secretStillValid(found: { matched: 'current' | 'previous'; previousSecretExpiresAt: Date | null }): boolean {
-    return (
-      found.matched === 'current' ||
-      (found.previousSecretExpiresAt !== null && found.previousSecretExpiresAt.getTime() > this.#now().getTime())
-    );
+  /** Why an existing key cannot be used now, or null when it can. */
+  #unusable(key: ApiKey): Err | null {
+    if (key.status !== 'enabled') return fail('unauthenticated', 'The API key is disabled.');
+    if (this.#expired(key)) return fail('unauthenticated', 'The API key has expired.');
+    return null;
+  }
+
+  #inGrace(previousSecretExpiresAt: Date | null): boolean {
+    return previousSecretExpiresAt !== null && previousSecretExpiresAt.getTime() > this.#now().getTime();
+  }
+
+  #secretStillValid(found: KeyBySecret): boolean {
+    return found.matched === 'current' || this.#inGrace(found.key.previousSecretExpiresAt);
   }
 
   #expired(key: ApiKey): boolean {

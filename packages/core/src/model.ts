@@ -19,6 +19,10 @@ export interface ApiKey {
   readonly updatedAt: Date;
   readonly lastUsedAt: Date | null;
   readonly expiresAt: Date | null;
+  /** When the secret was last replaced; access tokens issued before then die with the old secret. */
+  readonly rotatedAt: Date | null;
+  /** Until when the secret replaced by the last rotation still works. */
+  readonly previousSecretExpiresAt: Date | null;
 }
 
 export interface Application {
@@ -70,4 +74,6 @@ export interface AuditEvent {
   readonly targetId: string;
   readonly requestId: string;
   readonly details: Readonly<Record<string, unknown>>;
+  /** Position in the organization's log, increasing with every event (assigned by the store). */
+  readonly sequence?: string;
 }

@@ -36,8 +36,6 @@ export interface Rotation {
 /** A key found by a secret digest, and whether that digest is its current or its previous secret. */
 export interface KeyBySecret {
   readonly key: ApiKey;
-  /** Set when the digest is the secret replaced by a rotation: the end of its grace period. */
-  readonly previousSecretExpiresAt: Date | null;
   readonly matched: 'current' | 'previous';
 }
 
@@ -56,8 +54,8 @@ export interface KeyQuery {
 
 export interface AuditQuery {
   readonly limit: number;
-  /** Events strictly older than this position, newest first. */
-  readonly before?: { readonly occurredAt: Date; readonly id: string };
+  /** Events strictly older than this sequence number, newest first. */
+  readonly beforeSequence?: string;
 }
 
 /**
@@ -99,7 +97,6 @@ export interface KeyplaneStore {
 
   listAuditEvents(organizationId: string, query: AuditQuery): Promise<AuditEvent[]>;
 
-  getSetting(name: string): Promise<string | null>;
   /** Stores `value` unless the setting exists; returns the value that is now stored. */
   putSettingIfAbsent(name: string, value: string): Promise<string>;
   ping(): Promise<void>;

@@ -13,6 +13,7 @@ export interface TokenClaims {
   readonly organizationId: string;
   /** The permissions the token carries, in their textual form (`api_keys.read`, …). */
   readonly permissions: readonly string[];
+  readonly issuedAt: Date;
   readonly expiresAt: Date;
 }
 
@@ -47,10 +48,16 @@ export class TokenAuthority {
     return this.#ttlSeconds;
   }
 
-  async issue(claims: Omit<TokenClaims, 'expiresAt'>): Promise<{ token: string; expiresAt: Date }> {
-    const issuedAt = Math.floor(this.#now().getTime() / 1000);
+  async issue(claims: Omit<TokenClaims, 'expiresAt' | 'issuedAt'>): Promise<{ token: string; expiresAt: Date }> {
+    const issuedAtMs = this.#now().getTime();
+    const issuedAt = Math.floor(issuedAtMs / 1000);
     const expiresAt = new Date((issuedAt + this.#ttlSeconds) * 1000);
-    const token = await new SignJWT({ org: claims.organizationId, permissions: [...claims.permissions] })
+    // `iat` counts whole seconds; a rotation must be able to tell the millisecond apart.
+    const token = await new SignJWT({
+      org: claims.organizationId,
+      permissions: [...claims.permissions],
+      issued_ms: issuedAtMs,
+    })
       .setProtectedHeader({ alg: ALGORITHM, kid: this.#signing.kid, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setAudience(ISSUER)
@@ -84,11 +91,12 @@ export class TokenAuthority {
         keyId: String(payload.sub),
         organizationId: String(payload.org),
         permissions,
+        issuedAt: new Date(typeof payload.issued_ms === 'number' ? payload.issued_ms : Number(payload.iat) * 1000),
         expiresAt: new Date(Number(payload.exp) * 1000),
       });
     } catch (error) {
       if (error instanceof errors.JWTExpired) {
-        return fail('unauthenticated', 'The access token expired.', { reason: 'token_expired' });
+        return fail('unauthenticated', 'The access token has expired.', { reason: 'token_expired' });
       }
       return fail('unauthenticated', 'The access token is not valid.');
     }

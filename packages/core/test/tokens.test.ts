@@ -10,12 +10,14 @@ const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0] as s
 
 describe('access tokens', () => {
   it('carry the key, its organization and permissions, signed with the first key', async () => {
-    const authority = new TokenAuthority([previous], { ttlSeconds: 60 });
+    const issuedAt = new Date('2030-01-01T00:00:00.123Z');
+    const authority = new TokenAuthority([previous], { ttlSeconds: 60, now: () => issuedAt });
     const { token, expiresAt } = await authority.issue(claims);
     expect(looksLikeToken(token)).toBe(true);
     expect(kidOf(token)).toBe('old');
     const verified = await authority.verify(token);
-    expect(verified).toEqual({ ok: true, value: { ...claims, expiresAt } });
+    expect(verified).toEqual({ ok: true, value: { ...claims, issuedAt, expiresAt } });
+    expect(expiresAt).toEqual(new Date('2030-01-01T00:01:00Z'));
   });
 
   it('stay valid across a rotation that puts a new key first, until the old key is removed', async () => {
@@ -34,7 +36,7 @@ describe('access tokens', () => {
     now = new Date('2030-01-01T00:01:01Z');
     expect(await authority.verify(token)).toEqual({
       ok: false,
-      error: { kind: 'unauthenticated', message: 'The access token expired.', reason: 'token_expired' },
+      error: { kind: 'unauthenticated', message: 'The access token has expired.', reason: 'token_expired' },
     });
   });
 

@@ -28,6 +28,8 @@ interface KeyRow {
   updated_at: Date;
   last_used_at: Date | null;
   expires_at: Date | null;
+  rotated_at: Date | null;
+  previous_secret_expires_at: Date | null;
 }
 
 interface ApplicationRow {
@@ -48,12 +50,14 @@ interface AuditRow {
   target_id: string;
   request_id: string;
   details: Record<string, unknown>;
+  sequence: string;
 }
 
 const KEY_COLUMNS = `id, organization_id, application_id, name, status, hint, last_four, restricted, grants,
-  created_by, created_at, updated_at, last_used_at, expires_at`;
+  created_by, created_at, updated_at, last_used_at, expires_at, rotated_at, previous_secret_expires_at`;
 const APPLICATION_COLUMNS = 'id, organization_id, name, description, is_default, created_at';
-const AUDIT_COLUMNS = 'id, organization_id, occurred_at, action, actor_key_id, target_id, request_id, details';
+const AUDIT_COLUMNS =
+  'id, organization_id, occurred_at, action, actor_key_id, target_id, request_id, details, sequence::text as sequence';
 
 const toKey = (row: KeyRow): ApiKey => ({
   id: row.id,
@@ -69,6 +73,8 @@ const toKey = (row: KeyRow): ApiKey => ({
   updatedAt: row.updated_at,
   lastUsedAt: row.last_used_at,
   expiresAt: row.expires_at,
+  rotatedAt: row.rotated_at,
+  previousSecretExpiresAt: row.previous_secret_expires_at,
 });
 
 const toApplication = (row: ApplicationRow): Application => ({
@@ -89,6 +95,7 @@ const toAuditEvent = (row: AuditRow): AuditEvent => ({
   targetId: row.target_id,
   requestId: row.request_id,
   details: row.details,
+  sequence: row.sequence,
 });
 
 const grantsOf = (access: Access): string => JSON.stringify(access.restricted ? access.grants : []);
@@ -97,7 +104,8 @@ const DEFAULT_ORGANIZATION_SETTING = 'default_organization_id';
 
 async function insertAudit(tx: SqlExecutor, event: AuditEvent): Promise<void> {
   await tx.query(
-    `insert into audit_events (${AUDIT_COLUMNS}) values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
+    `insert into audit_events (id, organization_id, occurred_at, action, actor_key_id, target_id, request_id, details)
+     values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)`,
     [
       event.id,
       event.organizationId,
@@ -206,17 +214,12 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     },
 
     async findKeyBySecretHash(secretHash) {
-      const [row] = await db.query<KeyRow & { previous_secret_expires_at: Date | null; is_current: boolean }>(
-        `select ${KEY_COLUMNS}, previous_secret_expires_at, secret_hash = $1 as is_current
+      const [row] = await db.query<KeyRow & { is_current: boolean }>(
+        `select ${KEY_COLUMNS}, secret_hash = $1 as is_current
          from api_keys where secret_hash = $1 or previous_secret_hash = $1`,
         [secretHash],
       );
-      if (!row) return null;
-      return {
-        key: toKey(row),
-        matched: row.is_current ? 'current' : 'previous',
-        previousSecretExpiresAt: row.previous_secret_expires_at,
-      };
+      return row ? { key: toKey(row), matched: row.is_current ? 'current' : 'previous' } : null;
     },
 
     async listKeys(organizationId, query = { order: 'asc' }) {
@@ -269,7 +272,7 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
           `update api_keys set
              previous_secret_hash = case when $3::timestamptz is null then null else secret_hash end,
              previous_secret_expires_at = $3::timestamptz,
-             secret_hash = $4, hint = $5, last_four = $6, updated_at = $7
+             secret_hash = $4, hint = $5, last_four = $6, updated_at = $7, rotated_at = $7
            where organization_id = $1 and id = $2
            returning ${KEY_COLUMNS}`,
           [
@@ -373,23 +376,13 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     },
 
     async listAuditEvents(organizationId, query) {
-      const params: unknown[] = [organizationId, query.limit];
-      let before = '';
-      if (query.before) {
-        params.push(query.before.occurredAt, query.before.id);
-        before = 'and (occurred_at, id) < ($3, $4)';
-      }
       const rows = await db.query<AuditRow>(
-        `select ${AUDIT_COLUMNS} from audit_events where organization_id = $1 ${before}
-         order by occurred_at desc, id desc limit $2`,
-        params,
+        `select ${AUDIT_COLUMNS} from audit_events
+         where organization_id = $1 and ($3::bigint is null or sequence < $3::bigint)
+         order by sequence desc limit $2`,
+        [organizationId, query.limit, query.beforeSequence ?? null],
       );
       return rows.map(toAuditEvent);
-    },
-
-    async getSetting(name) {
-      const [row] = await db.query<{ value: string }>('select value from settings where name = $1', [name]);
-      return row?.value ?? null;
     },
 
     async putSettingIfAbsent(name, value) {

@@ -75,6 +75,17 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       create index audit_events_by_organization on audit_events (organization_id, occurred_at desc, id desc);
     `,
   },
+  {
+    version: 3,
+    name: 'rotation time and audit order',
+    sql: `
+      alter table api_keys add column rotated_at timestamptz;
+
+      alter table audit_events add column sequence bigserial;
+      drop index audit_events_by_organization;
+      create index audit_events_by_organization on audit_events (organization_id, sequence desc);
+    `,
+  },
 ];
 
 /** Serializes migrations of instances starting together on one database. */

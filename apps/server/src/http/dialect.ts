@@ -1,4 +1,3 @@
-import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { KeyplaneError } from '@keyplane/core';
 import type { Context } from 'hono';
 import type { AppEnv } from './env.js';
@@ -9,8 +8,6 @@ import type { AppEnv } from './env.js';
  */
 export interface Dialect {
   readonly name: string;
-  /** Media type of the dialect's error bodies. */
-  readonly errorMediaType: string;
   /** Renders a domain error in the dialect's own body and status. */
   renderError(c: Context<AppEnv>, error: KeyplaneError): Response;
   /** Writes a JSON body; discue pretty-prints it on request. */
@@ -27,9 +24,4 @@ export function jsonResponse(
 ): Response {
   const text = pretty ? `${JSON.stringify(body, null, 2)}\n` : JSON.stringify(body);
   return c.body(text, status as 200, { 'Content-Type': `${mediaType}; charset=UTF-8` });
-}
-
-export interface DialectRegistration {
-  readonly dialect: Dialect;
-  register(app: OpenAPIHono<AppEnv>): void;
 }

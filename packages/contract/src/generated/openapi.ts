@@ -756,10 +756,10 @@ export interface components {
          *     On create, a key without `scopes` receives a default, permissive set of scopes.
          *     On update, `scopes` replaces the whole array; fields not given stay unchanged.
          *     Protected scopes (`api_clients`, `api_keys`, `subscriptions`) cannot be granted
-         *     through the API.
+         *     through the API; an update may send back the scopes the key already shows.
          */
         DiscueApiKeyRequest: {
-            /** @description Name of the api key. */
+            /** @description Name of the api key (empty when none was given). */
             name?: string;
             /**
              * @description `enabled` (re-)enables the key, `disabled` disables it.

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
+import { storedText } from '../../http/schemas.js';
 import { aerospikeAccessOf } from './scopes.js';
 import { aerospikeErrors } from './schemas.js';
 
@@ -9,7 +10,7 @@ const route = createRoute({
   path: '/api-keys',
   request: {
     body: jsonRequestBody(
-      z.object({ name: z.string().min(1).max(100).regex(/\S/, 'The name must not be blank.') }),
+      z.object({ name: storedText(100).min(1).regex(/\S/, 'The name must not be blank.') }),
     ),
   },
   responses: {

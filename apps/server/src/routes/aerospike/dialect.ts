@@ -20,12 +20,12 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; code: string }> =
 /** Aerospike Cloud: bearer access tokens and errors as `{code, message, …}`. */
 export const aerospike: Dialect = {
   name: 'aerospike',
-  errorMediaType: 'application/json',
   renderError(c, error) {
     const { status, code } = ANSWERS[error.kind];
     const body = {
       code,
-      message: error.message,
+      // The wording Aerospike's own clients know.
+      message: error.reason === 'token_expired' ? 'The access token expired.' : error.message,
       ...(error.issues ? { errors: error.issues.map(({ path, message }) => ({ field: path.join('.'), message })) } : {}),
     };
     if (status === 401) c.header('WWW-Authenticate', `Bearer error="${code}"`);

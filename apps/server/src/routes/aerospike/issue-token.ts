@@ -70,9 +70,10 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
     case 'method_not_allowed':
     case 'not_acceptable':
       return oauth(400, 'invalid_request');
+    // The token endpoint documents no 503: whatever else went wrong is its 500.
     case 'unavailable':
     case 'internal':
-      return aerospike.renderError(c, error);
+      return aerospike.renderError(c, { ...error, kind: 'internal' });
   }
 }
 
@@ -83,7 +84,7 @@ export const issueToken = defineOperation(
     const parsed = TokenRequest.safeParse(isForm ? c.req.valid('form') : c.req.valid('json'));
     if (!parsed.success) return fail('invalid', 'Send grant_type=client_credentials, client_id and client_secret.');
     const permissions = grantsFromScope(parsed.data.scope);
-    if (!permissions) return fail('forbidden', 'Unknown scope.', { reason: 'invalid_scope' });
+    if (!permissions) return fail('forbidden', 'Unknown scope.');
     const issued = await c.var.keyplane.issueToken({
       clientId: parsed.data.client_id,
       clientSecret: parsed.data.client_secret,

@@ -27,7 +27,6 @@ const bodyIssue = (error: KeyplaneError) => ({
 /** diga: `{status: "error", error_code, message}`, and FastAPI's 422 `{detail: […]}` for bad input. */
 export const diga: Dialect = {
   name: 'diga',
-  errorMediaType: 'application/json',
   renderError(c, error) {
     const { status, errorCode, message } = ANSWERS[error.kind];
     if (status === 422) {

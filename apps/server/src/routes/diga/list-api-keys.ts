@@ -42,7 +42,11 @@ const route = createRoute({
 /** diga documents this operation's 422 as its error body, not FastAPI's `{detail}`. */
 function renderListError(c: Context<AppEnv>, error: KeyplaneError): Response {
   if (error.kind !== 'invalid' && error.kind !== 'malformed') return diga.renderError(c, error);
-  const errorCode = error.reason === 'invalid_pagination' ? 'INVALID_PAGINATION_PARAMETERS' : 'VALIDATION_ERROR';
+  if (error.reason === 'both_cursors') {
+    const message = "Cannot specify both 'before' and 'after' parameters";
+    return jsonResponse(c, { status: 'error', error_code: 'INVALID_PAGINATION_PARAMETERS', message }, 422);
+  }
+  const errorCode = error.reason === 'unknown_cursor' ? 'INVALID_PAGINATION_PARAMETERS' : 'VALIDATION_ERROR';
   const where = error.issues?.map((issue) => `${issue.path.join('.') || issue.location}: ${issue.message}`).join('; ');
   return jsonResponse(c, { status: 'error', error_code: errorCode, message: where || error.message }, 422);
 }

@@ -23,6 +23,8 @@ function grantOf(permission: DigaPermissionName): Grant {
 
 function permissionOf(held: Grant): DigaPermissionName | null {
   if (!held.targets.includes('*')) return null;
+  // keyplane enforces its own actions only: `api_keys.view` is shown for `read` alone.
+  if (held.resource === 'api_keys' && held.action === 'view') return null;
   const action = held.resource === 'api_keys' && held.action === 'read' ? 'view' : held.action;
   const name = `${held.resource}.${action}`;
   return KNOWN.has(name) ? (name as DigaPermissionName) : null;

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { withJson } from '../../http/responses.js';
+import { futureTimestamp, storedText } from '../../http/schemas.js';
 
 export const DigaErrorResponseSchema = z.object({
   status: z.string().optional(),
@@ -91,21 +92,15 @@ export type DigaPermissionName = z.output<typeof DigaPermission>;
 
 const permissions = z.array(DigaPermission).max(DIGA_PERMISSIONS.length * 2).nullable();
 
-const future = (value: string) => new Date(value).getTime() > Date.now();
-
 export const DigaApiKeyRequestSchema = z.object({
-  name: z.string().max(255),
-  expiry_date: z.iso
-    .datetime({ offset: true })
-    .refine(future, 'The expiry date must be in the future')
-    .nullable()
-    .optional(),
+  name: storedText(255),
+  expiry_date: futureTimestamp.nullable().optional(),
   restricted: z.boolean(),
   permissions: permissions.optional(),
 });
 
 export const DigaApiKeyUpdateRequest = z.object({
-  name: z.string().max(255).optional(),
+  name: storedText(255).optional(),
   restricted: z.boolean().optional(),
   permissions: permissions.optional(),
 });

@@ -39,7 +39,6 @@ const isPretty = (c: Context<AppEnv>) => /^(true|1|yes|on|y|enabled)$/i.test(c.r
 /** discue: `X-API-KEY`, `pretty`, and errors as exactly `{title, status}`. */
 export const discue: Dialect = {
   name: 'discue',
-  errorMediaType: 'application/json',
   renderError(c, error) {
     const status = statusOf(error);
     return jsonResponse(c, { title: reasonPhrase(status), status }, status, 'application/json', isPretty(c));

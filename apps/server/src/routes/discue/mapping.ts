@@ -1,14 +1,5 @@
 import type { z } from '@hono/zod-openapi';
-import {
-  type Access,
-  type ApiKey,
-  type Err,
-  fail,
-  type Grant,
-  grant,
-  normalizeGrants,
-  replaceVisibleGrants,
-} from '@keyplane/core';
+import { type Access, type ApiKey, type Err, fail, type Grant, grant, normalizeGrants } from '@keyplane/core';
 import {
   DISCUE_RESOURCES,
   type DiscueApiKey,
@@ -18,6 +9,7 @@ import {
 } from './schemas.js';
 
 type Scope = z.output<typeof DiscueScope>;
+type ScopeRequest = z.output<typeof DiscueScopeRequest>;
 type DiscueResource = (typeof DISCUE_RESOURCES)[number];
 
 /** discue's `write` on keyplane's own key resource means all three changing actions. */
@@ -31,16 +23,48 @@ const DEFAULT_GRANTS: readonly Grant[] = DISCUE_RESOURCES.filter(
   (resource) => !PROTECTED_RESOURCES.includes(resource),
 ).flatMap((resource) => [grant(resource, 'read'), grant(resource, 'write')]);
 
-/** Grants discue can express: reads and writes on its resources (keyplane's key actions aside). */
-const isVisibleToDiscue = (held: Grant): boolean =>
-  isDiscueResource(held.resource) &&
-  (held.action === 'read' || held.action === 'write' || (held.resource === 'api_keys' && held.action !== 'verify'));
+/** The grants one scope stands for. */
+function grantsOfScope({ resource, access, targets = ['*'] }: ScopeRequest): Grant[] {
+  if (resource === 'api_keys' && access === 'write') {
+    return API_KEY_WRITE_ACTIONS.map((action) => grant(resource, action, targets));
+  }
+  return [grant(resource, access, targets)];
+}
 
-/** discue scopes → grants, refusing the scopes discue forbids granting. */
-export function grantsFromScopes(scopes: z.output<typeof DiscueScopeRequest>[] | undefined): Grant[] | Err {
-  if (scopes === undefined) return [...DEFAULT_GRANTS];
+/** What discue shows of an access: its scopes, and the grants behind them. */
+function discueView(access: Access): { scopes: Scope[]; shown: Grant[] } {
+  if (!access.restricted) {
+    const scopes = DISCUE_RESOURCES.flatMap((resource) => [
+      { resource, access: 'read' as const, targets: ['*'] },
+      { resource, access: 'write' as const, targets: ['*'] },
+    ]);
+    return { scopes, shown: [] };
+  }
+  const scopes: Scope[] = [];
+  const shown: Grant[] = [];
+  for (const held of access.grants) {
+    if (!isDiscueResource(held.resource)) continue;
+    const plain = held.action === 'read' || (held.action === 'write' && held.resource !== 'api_keys');
+    if (plain) {
+      scopes.push({ resource: held.resource, access: held.action as 'read' | 'write', targets: [...held.targets] });
+      shown.push(held);
+    }
+  }
+  const keyWrites = API_KEY_WRITE_ACTIONS.map((action) =>
+    access.grants.find((held) => held.resource === 'api_keys' && held.action === action && held.targets.includes('*')),
+  );
+  if (keyWrites.every(Boolean)) {
+    scopes.push({ resource: 'api_keys', access: 'write', targets: ['*'] });
+    shown.push(...(keyWrites as Grant[]));
+  }
+  return { scopes, shown };
+}
+
+export const scopesFromAccess = (access: Access): Scope[] => discueView(access).scopes;
+
+const protectedScopeRefused = (scopes: readonly ScopeRequest[], isAllowed: (scope: ScopeRequest) => boolean): Err | null => {
   const issues = scopes.flatMap((scope, index) =>
-    PROTECTED_RESOURCES.includes(scope.resource)
+    PROTECTED_RESOURCES.includes(scope.resource) && !isAllowed(scope)
       ? [
           {
             location: 'body' as const,
@@ -51,39 +75,39 @@ export function grantsFromScopes(scopes: z.output<typeof DiscueScopeRequest>[] |
         ]
       : [],
   );
-  if (issues.length > 0) return fail('invalid', 'Protected scopes cannot be granted.', { issues });
-  return normalizeGrants(scopes.map((scope) => grant(scope.resource, scope.access, scope.targets ?? ['*'])));
+  return issues.length > 0 ? fail('invalid', 'Protected scopes cannot be granted.', { issues }) : null;
+};
+
+/** discue scopes of a new key → grants, refusing the scopes discue forbids granting. */
+export function grantsFromScopes(scopes: readonly ScopeRequest[] | undefined): Grant[] | Err {
+  if (scopes === undefined) return [...DEFAULT_GRANTS];
+  return protectedScopeRefused(scopes, () => false) ?? normalizeGrants(scopes.flatMap(grantsOfScope));
 }
 
-/** A discue update replaces the scopes discue can see, and keeps what other dialects granted. */
-export const replaceScopes =
-  (grants: readonly Grant[]) =>
-  (current: Access): Access =>
-    replaceVisibleGrants(current, isVisibleToDiscue, grants);
-
-/** keyplane access → discue scopes: what discue can express of it. */
-export function scopesFromAccess(access: Access): Scope[] {
-  if (!access.restricted) {
-    return DISCUE_RESOURCES.flatMap((resource) => [
-      { resource, access: 'read' as const, targets: ['*'] },
-      { resource, access: 'write' as const, targets: ['*'] },
-    ]);
-  }
-  const scopes: Scope[] = [];
-  for (const held of access.grants) {
-    if (!isDiscueResource(held.resource)) continue;
-    if (held.action === 'read' || (held.action === 'write' && held.resource !== 'api_keys')) {
-      scopes.push({ resource: held.resource, access: held.action, targets: [...held.targets] });
-    }
-  }
-  const keyWrites = API_KEY_WRITE_ACTIONS.map((action) =>
-    access.grants.find((held) => held.resource === 'api_keys' && held.action === action),
+const canonical = (scopes: readonly ScopeRequest[]) =>
+  JSON.stringify(
+    scopes
+      .map(({ resource, access, targets = ['*'] }) => `${resource}|${access}|${[...targets].sort().join(',')}`)
+      .sort(),
   );
-  if (keyWrites.every((held) => held?.targets.includes('*'))) {
-    scopes.push({ resource: 'api_keys', access: 'write', targets: ['*'] });
-  }
-  return scopes;
-}
+
+/**
+ * A discue update's scopes, applied to the key's current access. Sending back the scopes
+ * just read changes nothing; otherwise the scopes discue shows are replaced, what only
+ * other dialects can express is kept, and protected scopes may be kept but not added.
+ */
+export const replaceScopes =
+  (scopes: readonly ScopeRequest[]) =>
+  (current: Access): Access | Err => {
+    const view = discueView(current);
+    if (canonical(view.scopes) === canonical(scopes)) return current;
+    const shownBefore = new Set(view.scopes.map((scope) => canonical([scope])));
+    const refused = protectedScopeRefused(scopes, (scope) => shownBefore.has(canonical([scope])));
+    if (refused) return refused;
+    const isShown = (held: Grant) => view.shown.includes(held);
+    const kept = current.restricted ? current.grants.filter((held) => !isShown(held)) : [];
+    return { restricted: true, grants: normalizeGrants([...kept, ...scopes.flatMap(grantsOfScope)]) };
+  };
 
 export function toDiscueApiKey(key: ApiKey): z.output<typeof DiscueApiKey> {
   return {

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { errorResponses } from '../../http/responses.js';
+import { isFuture, storedText } from '../../http/schemas.js';
 
 export const DISCUE_RESOURCES = [
   'api_clients',
@@ -39,18 +40,18 @@ export const DiscueScope = z.object({ resource, access, targets: z.array(z.strin
 export const DiscueScopeRequest = z.object({
   resource,
   access,
-  targets: z.array(z.string().min(1).max(255)).min(1).max(1000).optional(),
+  targets: z.array(storedText(255).min(1)).min(1).max(1000).optional(),
 });
 
 export const DiscueApiKeyRequest = z.object({
-  name: z.string().min(1).max(255).optional(),
+  name: storedText(255).optional(),
   status: status.optional(),
   scopes: z.array(DiscueScopeRequest).max(100).optional(),
   expires_at: z
     .number()
     .int()
     .min(0)
-    .refine((millis) => millis > Date.now(), 'The expiry must be in the future.')
+    .refine(isFuture, 'The expiry must be in the future (and before the year 10000).')
     .nullable()
     .optional(),
 });

@@ -1,8 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
-import { isErr } from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody } from '../../http/responses.js';
-import { dateFromMillis, grantsFromScopes, replaceScopes } from './mapping.js';
+import { dateFromMillis, replaceScopes } from './mapping.js';
 import { apiKeyIdParams, DiscueApiKeyRequest, discueErrors, prettyQuery } from './schemas.js';
 
 const route = createRoute({
@@ -16,13 +15,11 @@ const route = createRoute({
 export const updateApiKey = defineOperation(route, async (c) => {
   const { api_key_id } = c.req.valid('param');
   const { name, status, scopes, expires_at } = c.req.valid('json');
-  const grants = scopes === undefined ? undefined : grantsFromScopes(scopes);
-  if (isErr(grants)) return grants;
   const expiresAt = dateFromMillis(expires_at);
   const updated = await c.var.keyplane.updateKey(c.var.principal, api_key_id, {
     ...(name === undefined ? {} : { name }),
     ...(status === undefined ? {} : { status }),
-    ...(grants === undefined ? {} : { access: replaceScopes(grants) }),
+    ...(scopes === undefined ? {} : { access: replaceScopes(scopes) }),
     ...(expiresAt === undefined ? {} : { expiresAt }),
   });
   return updated.ok ? { status: 200 } : updated;

@@ -2,8 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { type Grant, parsePermission } from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
+import { futureTimestamp, permissionStrings, storedText } from '../../http/schemas.js';
 import { toKadoseiKey } from './mapping.js';
-import { applicationId, KadoseiApiKey, kadoseiErrors, permissionList } from './schemas.js';
+import { applicationId, KadoseiApiKey, kadoseiErrors } from './schemas.js';
 
 const route = createRoute({
   method: 'post',
@@ -12,12 +13,9 @@ const route = createRoute({
     params: applicationId,
     body: jsonRequestBody(
       z.object({
-        name: z.string().min(1).max(255),
-        permissions: permissionList.max(100).optional(),
-        expiresAt: z.iso
-          .datetime({ offset: true })
-          .refine((value) => new Date(value).getTime() > Date.now(), 'The expiry must be in the future')
-          .optional(),
+        name: storedText(255).min(1),
+        permissions: permissionStrings.max(100).optional(),
+        expiresAt: futureTimestamp.optional(),
       }),
     ),
   },

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
+import { storedText } from '../../http/schemas.js';
 import { toKadoseiApplication } from './mapping.js';
 import { KadoseiApplication, kadoseiErrors } from './schemas.js';
 
@@ -8,7 +9,7 @@ const route = createRoute({
   method: 'post',
   path: '/api/v1/applications',
   request: {
-    body: jsonRequestBody(z.object({ name: z.string().min(1).max(255), description: z.string().max(1000).optional() })),
+    body: jsonRequestBody(z.object({ name: storedText(255).min(1), description: storedText(1000).optional() })),
   },
   responses: { 201: withJson('The application.', KadoseiApplication), ...kadoseiErrors([400, 401, 403]) },
 });

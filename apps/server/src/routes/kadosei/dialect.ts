@@ -21,7 +21,6 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; message?: string 
 /** Kadosei: `{error, message, code, details?}` with the reason phrase as `error`. */
 export const kadosei: Dialect = {
   name: 'kadosei',
-  errorMediaType: 'application/json',
   renderError(c, error) {
     const { status, message } = ANSWERS[error.kind];
     const body = {

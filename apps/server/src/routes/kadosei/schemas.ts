@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import { PERMISSION_PATTERN } from '@keyplane/core';
 import { errorResponses } from '../../http/responses.js';
+import { timestamp } from '../../http/schemas.js';
 
 export const KadoseiError = z.object({
   error: z.string(),
@@ -17,10 +17,8 @@ export const KadoseiApplication = z.object({
   name: z.string(),
   isDefault: z.boolean(),
   description: z.string().nullable().optional(),
-  createdAt: z.iso.datetime({ offset: true }),
+  createdAt: timestamp,
 });
-
-const timestamp = z.iso.datetime({ offset: true });
 
 export const KadoseiApiKey = z.object({
   id: z.uuid(),
@@ -33,8 +31,6 @@ export const KadoseiApiKey = z.object({
   expiresAt: timestamp.nullable(),
   lastUsedAt: timestamp.nullable(),
 });
-
-export const permissionList = z.array(z.string().max(300).regex(PERMISSION_PATTERN, 'Use resource.action or resource.action:target'));
 
 export const applicationId = z.object({ id: z.uuid() });
 export const applicationKeyId = z.object({ id: z.uuid(), keyId: z.uuid() });

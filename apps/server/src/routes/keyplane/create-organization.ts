@@ -1,12 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
-import { problems, timestamp } from './schemas.js';
+import { storedText, timestamp } from '../../http/schemas.js';
+import { problems } from './schemas.js';
 
 const route = createRoute({
   method: 'post',
   path: '/v1/organizations',
-  request: { body: jsonRequestBody(z.object({ name: z.string().min(1).max(255) })) },
+  request: { body: jsonRequestBody(z.object({ name: storedText(255).min(1) })) },
   responses: {
     201: withJson(
       'The organization and its first key, whose secret is shown only this once.',

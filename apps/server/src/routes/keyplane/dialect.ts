@@ -23,7 +23,6 @@ const STATUS: Record<KeyplaneError['kind'], number> = {
  */
 export const keyplane: Dialect = {
   name: 'keyplane',
-  errorMediaType: 'application/problem+json',
   renderError(c, error) {
     const status = STATUS[error.kind];
     return jsonResponse(

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AUDIT_ACTIONS } from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
-import { problems, timestamp } from './schemas.js';
+import { timestamp } from '../../http/schemas.js';
+import { problems } from './schemas.js';
 
 const route = createRoute({
   method: 'get',

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
-import { problems, timestamp } from './schemas.js';
+import { timestamp } from '../../http/schemas.js';
+import { problems } from './schemas.js';
 
 const THIRTY_DAYS = 30 * 24 * 60 * 60;
 

@@ -1,5 +1,4 @@
 import { z } from '@hono/zod-openapi';
-import { PERMISSION_PATTERN } from '@keyplane/core';
 
 export const KeyplaneProblem = z.object({
   type: z.string(),
@@ -19,9 +18,3 @@ export const problems = <const S extends 400 | 401 | 403 | 404 | 415>(statuses: 
   Object.fromEntries(statuses.map((status) => [status, problemResponse(String(status))])) as unknown as {
     [K in S]: ReturnType<typeof problemResponse>;
   };
-
-export const permissionStrings = z.array(
-  z.string().max(300).regex(PERMISSION_PATTERN, 'Use resource.action or resource.action:target'),
-);
-
-export const timestamp = z.iso.datetime({ offset: true });

@@ -2,7 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { formatPermissions, type Grant, parsePermission } from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
-import { permissionStrings, problems, timestamp } from './schemas.js';
+import { permissionStrings, timestamp } from '../../http/schemas.js';
+import { problems } from './schemas.js';
 
 const route = createRoute({
   method: 'post',
