@@ -146,6 +146,10 @@ describe.each(SETUPS)('API keys over $name', (setup) => {
       const headers = { 'X-API-KEY': harness.rootKey };
       const pretty = await harness.fetch('/v1/api_keys?pretty=true', { headers });
       expect((await harness.conforming('GET', '/v1/api_keys', pretty)).text).toMatch(/^\{\n {2}"api_keys": \[/);
+      const flag = await harness.fetch('/v1/api_keys?pretty', { headers });
+      expect((await harness.conforming('GET', '/v1/api_keys', flag)).text).toMatch(/^\{\n {2}"api_keys": \[/);
+      const wrong = await harness.fetch('/v1/api_keys?pretty=maybe', { headers });
+      expect(wrong.status).toBe(400);
       const compact = await harness.fetch('/v1/api_keys?pretty=false', { headers });
       expect((await harness.conforming('GET', '/v1/api_keys', compact)).text).toMatch(/^\{"api_keys":\[/);
       const missing = await harness.fetch(`/v1/api_keys/${randomUUID()}?pretty=true`, { headers });

@@ -1,9 +1,11 @@
 import type { KeyplaneStore } from '@keyplane/core';
+import { withKeyCache } from './key-cache.js';
 import { createKeyplaneStore } from './keyplane-store.js';
 import { migrate } from './migrations.js';
 import { openPglite } from './pglite.js';
 import { openPostgres, type PostgresOptions } from './postgres.js';
 
+export { withKeyCache } from './key-cache.js';
 export { createKeyplaneStore } from './keyplane-store.js';
 export { MIGRATIONS, migrate } from './migrations.js';
 export { openPglite } from './pglite.js';
@@ -15,11 +17,14 @@ export interface EmbeddedStoreOptions {
   readonly dataDir?: string;
 }
 
-/** Opens the embedded store and brings its schema up to date. */
+/**
+ * Opens the embedded store and brings its schema up to date. One process holds its
+ * folder, so every write passes through this process and keys can be cached exactly.
+ */
 export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Promise<KeyplaneStore> {
   const db = await openPglite(options.dataDir);
   await migrate(db);
-  return createKeyplaneStore(db);
+  return withKeyCache(createKeyplaneStore(db));
 }
 
 /** Opens a store on a PostgreSQL server and brings its schema up to date. */

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { type Dialect, jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
 import { reasonPhrase } from '../../http/responses.js';
+import { PRETTY_TRUE } from './schemas.js';
 
 function statusOf(error: KeyplaneError): number {
   switch (error.kind) {
@@ -34,7 +35,10 @@ function statusOf(error: KeyplaneError): number {
   }
 }
 
-const isPretty = (c: Context<AppEnv>) => /^(true|1|yes|on|y|enabled)$/i.test(c.req.query('pretty') ?? '');
+const isPretty = (c: Context<AppEnv>) => {
+  const pretty = c.req.query('pretty');
+  return pretty !== undefined && PRETTY_TRUE.includes(pretty.toLowerCase());
+};
 
 /** discue: `X-API-KEY`, `pretty`, and errors as exactly `{title, status}`. */
 export const discue: Dialect = {

@@ -28,7 +28,16 @@ export const discueErrors = errorResponses(
   DiscueError,
 );
 
-export const prettyQuery = z.object({ pretty: z.stringbool().optional() });
+/** `pretty`, `pretty=true`, `pretty=1` … pretty-print; `pretty=false`, `pretty=0` … do not. */
+export const PRETTY_TRUE = ['', 'true', '1', 'yes', 'on'];
+const PRETTY_FALSE = ['false', '0', 'no', 'off'];
+export const prettyQuery = z.object({
+  pretty: z
+    .string()
+    .refine((value) => [...PRETTY_TRUE, ...PRETTY_FALSE].includes(value.toLowerCase()), 'Use pretty=true or pretty=false.')
+    .transform((value) => PRETTY_TRUE.includes(value.toLowerCase()))
+    .optional(),
+});
 export const apiKeyIdParams = z.object({ api_key_id: z.uuid() });
 
 const resource = z.enum(DISCUE_RESOURCES);
