@@ -142,7 +142,7 @@ describe.each(SETUPS)('diga over $name', (setup) => {
     const newestFirst = [...ids].reverse();
     const first = await diga.listKeys(admin, { limit: 2 });
     expect(first.data.map((key) => key.id)).toEqual(newestFirst.slice(0, 2));
-    expect(first).toMatchObject({ has_more: true, first_id: newestFirst[0], last_id: newestFirst[1], total_pages: 3 });
+    expect(first).toMatchObject({ has_more: true, first_id: newestFirst[0], last_id: newestFirst[1], total_pages: null });
     const second = await diga.listKeys(admin, { limit: 2, after: first.last_id as string });
     expect(second.data.map((key) => key.id)).toEqual(newestFirst.slice(2, 4));
     const back = await diga.listKeys(admin, { limit: 2, before: second.first_id as string });

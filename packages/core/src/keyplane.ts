@@ -51,12 +51,15 @@ export interface KeyPageRequest {
   readonly before?: string;
   readonly page?: number;
   readonly offset?: number;
+  /** Count every key as well: a full scan of the organization's keys, so only when asked. */
+  readonly withTotal?: boolean;
 }
 
 export interface KeyPage {
   readonly keys: ApiKey[];
   readonly hasMore: boolean;
-  readonly total: number;
+  /** Present when asked for with `withTotal`. */
+  readonly total?: number;
 }
 
 export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'DISABLED' | 'EXPIRED' | 'INSUFFICIENT_PERMISSIONS';
@@ -267,7 +270,7 @@ export class Keyplane {
         ...(cursor && request.before !== undefined ? { before: cursor } : {}),
         ...(offset === undefined ? {} : { offset }),
       }),
-      this.#store.countKeys(principal.organizationId, request.applicationId),
+      request.withTotal ? this.#store.countKeys(principal.organizationId, request.applicationId) : undefined,
     ]);
     // One key more than the page was read to learn whether there are more; paging
     // before a cursor, that extra key is the farthest one, first in the list.
@@ -275,7 +278,7 @@ export class Keyplane {
     return ok({
       keys: page.map((key) => this.#usage.overlay(key)),
       hasMore: keys.length > request.limit,
-      total,
+      ...(total === undefined ? {} : { total }),
     });
   }
 

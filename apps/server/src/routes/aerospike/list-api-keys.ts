@@ -27,13 +27,13 @@ const route = createRoute({
 
 export const listApiKeys = defineOperation(route, async (c) => {
   const { limit, offset } = c.req.valid('query');
-  const listed = await c.var.keyplane.listKeyPage(c.var.principal, { order: 'asc', limit, offset });
+  const listed = await c.var.keyplane.listKeyPage(c.var.principal, { order: 'asc', limit, offset, withTotal: true });
   if (!listed.ok) return listed;
   return {
     status: 200,
     body: {
       count: listed.value.keys.length,
-      meta: { total: listed.value.total, limit, offset },
+      meta: { total: listed.value.total ?? 0, limit, offset },
       apiKeys: listed.value.keys.map((key) => ({ name: key.name, clientId: key.id })),
     },
   };

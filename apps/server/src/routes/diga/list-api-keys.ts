@@ -60,7 +60,7 @@ export const listApiKeys = defineOperation(
       limit,
       ...(after ? { after } : {}),
       ...(before ? { before } : {}),
-      ...(page ? { page } : {}),
+      ...(page ? { page, withTotal: true } : {}),
     });
     if (!listed.ok) return listed;
     const data = listed.value.keys.map(toDigaKey);
@@ -72,7 +72,8 @@ export const listApiKeys = defineOperation(
         last_id: data.at(-1)?.id ?? null,
         has_more: listed.value.hasMore,
         current_page: page ?? null,
-        total_pages: Math.ceil(listed.value.total / limit),
+        // Counting every key costs a full scan: only page-number pagination pays for it.
+        total_pages: listed.value.total === undefined ? null : Math.ceil(listed.value.total / limit),
       },
     };
   },
