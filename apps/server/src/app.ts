@@ -26,6 +26,8 @@ export interface AppOptions {
   readonly keyplane: Keyplane;
   /** Called with every error that reached the top unhandled (a bug or an outage). */
   readonly onUnexpectedError?: (error: unknown, c: Context<AppEnv>) => void;
+  /** True once the server is shutting down: answers then close their connection. */
+  readonly isDraining?: () => boolean;
 }
 
 /** Maps what Hono's own validators throw (bad JSON, wrong media type) onto domain errors. */
@@ -44,7 +46,7 @@ function errorOfException(error: unknown): KeyplaneError | null {
 }
 
 /** The whole HTTP surface: every dialect's operations over one Keyplane. */
-export function createApp({ keyplane, onUnexpectedError }: AppOptions): OpenAPIHono<AppEnv> {
+export function createApp({ keyplane, onUnexpectedError, isDraining }: AppOptions): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ strict: true });
   const table = routeTable(loadOpenApiDocument());
 
@@ -55,6 +57,8 @@ export function createApp({ keyplane, onUnexpectedError }: AppOptions): OpenAPIH
     c.set('requestId', requestId);
     c.set('keyplane', keyplane);
     c.header('X-Request-Id', requestId);
+    // While draining, clients are told not to reuse the connection, so that it can end.
+    if (isDraining?.()) c.header('Connection', 'close');
     await next();
   });
 

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +13,7 @@ export interface RunningServer {
   readonly port: number;
   /** The root key generated on a fresh store; null when configured or generated earlier. */
   readonly generatedRootKey: string | null;
-  close(): Promise<void>;
+  close(graceMs?: number): Promise<void>;
 }
 
 const GENERATED_SIGNING_KEY_SETTING = 'token_signing_key';
@@ -40,8 +41,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const tokens = new TokenAuthority(await signingKeys(config, store), { ttlSeconds: config.tokenTtlSeconds });
   const keyplane = new Keyplane(store, { tokens });
   const { generatedSecret } = await keyplane.initializeRoot(config.rootKey);
+  let draining = false;
   const app = createApp({
     keyplane,
+    isDraining: () => draining,
     onUnexpectedError: (error, c) =>
       log('error', 'unexpected error', {
         requestId: c.var.requestId,
@@ -61,8 +64,21 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url: `http://127.0.0.1:${port}`,
     port,
     generatedRootKey: generatedSecret,
-    close: async () => {
-      await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    /**
+     * Stops taking connections, lets the requests in flight finish (closing connections
+     * as they fall idle, and all of them after `graceMs`), then closes the store.
+     */
+    close: async (graceMs = 10_000) => {
+      draining = true;
+      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      const idle = setInterval(() => (server as Server).closeIdleConnections(), 50);
+      const deadline = setTimeout(() => (server as Server).closeAllConnections(), graceMs);
+      try {
+        await closed;
+      } finally {
+        clearInterval(idle);
+        clearTimeout(deadline);
+      }
       await keyplane.close();
       await store.close();
     },

@@ -378,8 +378,8 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     async listAuditEvents(organizationId, query) {
       const rows = await db.query<AuditRow>(
         `select ${AUDIT_COLUMNS} from audit_events
-         where organization_id = $1 and ($3::bigint is null or sequence < $3::bigint)
-         order by sequence desc limit $2`,
+         where organization_id = $1 and ($3::bigint is null or audit_events.sequence < $3::bigint)
+         order by audit_events.sequence desc limit $2`,
         [organizationId, query.limit, query.beforeSequence ?? null],
       );
       return rows.map(toAuditEvent);

@@ -214,6 +214,24 @@ describe('keys, applications and settings', () => {
     expect((await store.findKeyById(key.organizationId, key.id))?.lastUsedAt).toEqual(later);
   });
 
+  it('orders the audit log by sequence, not by its text (117 after 99)', async () => {
+    const store = await open();
+    const key = await newKey(store);
+    await insert(store, key);
+    for (let index = 0; index < 120; index += 1) {
+      await store.updateKey(key.organizationId, key.id, { name: `n${index}`, updatedAt: new Date() }, audit(key.organizationId, key.id));
+    }
+    const sequences: number[] = [];
+    let before: string | undefined;
+    do {
+      const page = await store.listAuditEvents(key.organizationId, { limit: 50, ...(before ? { beforeSequence: before } : {}) });
+      sequences.push(...page.map((event) => Number(event.sequence)));
+      before = page.length === 50 ? (page.at(-1)?.sequence as string) : undefined;
+    } while (before);
+    expect(sequences).toHaveLength(121);
+    expect(sequences).toEqual([...sequences].sort((a, b) => b - a));
+  });
+
   it('lists audit events newest first, a page at a time', async () => {
     const store = await open();
     const key = await newKey(store);
