@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Keyplane, type Principal, UNRESTRICTED } from '@keyplane/core';
+import { Keyplane, type Principal, secretDigest, UNRESTRICTED } from '@keyplane/core';
 import { createKeyplaneStore, migrate, openPglite, openPostgres, type SqlDatabase } from '@keyplane/store';
 import autocannon from 'autocannon';
 
@@ -20,6 +20,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const SCALES = (process.env.BENCH_SCALES ?? '1000,1000000').split(',').map(Number);
 const CONNECTIONS = 50;
 const ROOT_KEY = `bench-root-${randomUUID()}`;
+const HASH_SECRET = `bench-hash-secret-${randomUUID()}`;
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const BARE = fileURLToPath(new URL('./bare-hono.mjs', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../../bench/RESULTS.md', import.meta.url));
@@ -73,7 +74,7 @@ async function openDatabase(backend: Backend): Promise<{ db: SqlDatabase; env: R
 async function prepare(backend: Backend, count: number): Promise<Prepared> {
   const { db, env, cleanup } = await openDatabase(backend);
   await migrate(db);
-  const keyplane = new Keyplane(createKeyplaneStore(db));
+  const keyplane = new Keyplane(createKeyplaneStore(db), { digest: secretDigest(HASH_SECRET) });
   await keyplane.initializeRoot(ROOT_KEY);
   const root = (await keyplane.authenticate(ROOT_KEY, 'bench')) as { ok: true; value: Principal };
   const organization = await keyplane.createOrganization(root.value, { name: 'bench' });
@@ -125,7 +126,7 @@ interface Running {
 
 async function start(script: string, env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, [script], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', KEYPLANE_ROOT_KEY: ROOT_KEY, ...env },
+    env: { PATH: process.env.PATH ?? '', PORT: '0', KEYPLANE_ROOT_KEY: ROOT_KEY, KEYPLANE_HASH_SECRET: HASH_SECRET, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {

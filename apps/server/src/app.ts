@@ -28,6 +28,15 @@ export interface AppOptions {
   readonly onUnexpectedError?: (error: unknown, c: Context<AppEnv>) => void;
   /** True once the server is shutting down: answers then close their connection. */
   readonly isDraining?: () => boolean;
+  /** Called once per request, after its answer, with what a request log line needs. */
+  readonly onRequest?: (entry: {
+    requestId: string;
+    method: string;
+    /** The route matched (`/v1/api_keys/:api_key_id`), never the raw path, which may hold anything. */
+    route: string;
+    status: number;
+    durationMs: number;
+  }) => void;
 }
 
 /** Maps what Hono's own validators throw (bad JSON, wrong media type) onto domain errors. */
@@ -46,7 +55,7 @@ function errorOfException(error: unknown): KeyplaneError | null {
 }
 
 /** The whole HTTP surface: every dialect's operations over one Keyplane. */
-export function createApp({ keyplane, onUnexpectedError, isDraining }: AppOptions): OpenAPIHono<AppEnv> {
+export function createApp({ keyplane, onUnexpectedError, isDraining, onRequest }: AppOptions): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ strict: true });
   const table = routeTable(loadOpenApiDocument());
 
@@ -59,7 +68,15 @@ export function createApp({ keyplane, onUnexpectedError, isDraining }: AppOption
     c.header('X-Request-Id', requestId);
     // While draining, clients are told not to reuse the connection, so that it can end.
     if (isDraining?.()) c.header('Connection', 'close');
+    const started = performance.now();
     await next();
+    onRequest?.({
+      requestId,
+      method: c.req.method,
+      route: c.req.matchedRoutes.findLast((route) => route.method !== 'ALL')?.path ?? 'unmatched',
+      status: c.res.status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    });
   });
 
   const dialectByName = new Map(DIALECTS.map(({ dialect }) => [dialect.name, dialect]));

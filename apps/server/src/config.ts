@@ -29,6 +29,7 @@ const Environment = z.object({
     .regex(HEADER_SAFE, 'must be printable ASCII without spaces, to travel in an HTTP header')
     .optional(),
   KEYPLANE_TOKEN_SIGNING_KEYS: SigningKeys.optional(),
+  KEYPLANE_HASH_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
@@ -48,6 +49,8 @@ export interface Config {
   /** Access-token signing keys, the first signing; when absent, one is generated and kept in the store. */
   readonly tokenSigningKeys: readonly { kid: string; secret: string }[] | undefined;
   readonly tokenTtlSeconds: number;
+  /** Keys the digests of stored secrets; when absent, one is generated and kept in the store. */
+  readonly hashSecret: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -71,5 +74,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rootKey: data.KEYPLANE_ROOT_KEY,
     tokenSigningKeys: data.KEYPLANE_TOKEN_SIGNING_KEYS,
     tokenTtlSeconds: data.KEYPLANE_TOKEN_TTL_SECONDS,
+    hashSecret: data.KEYPLANE_HASH_SECRET,
   };
 }

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
-import { Keyplane, type KeyplaneStore, type SigningKey, TokenAuthority } from '@keyplane/core';
+import { Keyplane, type KeyplaneStore, type SigningKey, secretDigest, TokenAuthority } from '@keyplane/core';
 import { openEmbeddedStore, openPostgresStore } from '@keyplane/store';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
@@ -16,16 +16,16 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-const GENERATED_SIGNING_KEY_SETTING = 'token_signing_key';
-
 /**
- * The configured signing keys, or else one generated on first start and kept in the
- * store, so that every instance on the same store signs and verifies alike.
+ * A secret generated on first start and kept in the store, so that every instance on the
+ * same store uses the same one. Configuring it instead keeps it out of the database.
  */
+const storedSecret = (store: KeyplaneStore, name: string) =>
+  store.putSettingIfAbsent(name, randomBytes(32).toString('base64url'));
+
 async function signingKeys(config: Config, store: KeyplaneStore): Promise<readonly SigningKey[]> {
   if (config.tokenSigningKeys) return config.tokenSigningKeys;
-  const candidate = JSON.stringify({ kid: `generated-${Date.now()}`, secret: randomBytes(32).toString('base64url') });
-  return [JSON.parse(await store.putSettingIfAbsent(GENERATED_SIGNING_KEY_SETTING, candidate)) as SigningKey];
+  return [{ kid: 'generated', secret: await storedSecret(store, 'token_signing_key') }];
 }
 
 /** The PostgreSQL server when one is configured, else the embedded store; migrated either way. */
@@ -39,17 +39,19 @@ export function openConfiguredStore(config: Config): Promise<KeyplaneStore> {
 export async function startServer(config: Config): Promise<RunningServer> {
   const store = await openConfiguredStore(config);
   const tokens = new TokenAuthority(await signingKeys(config, store), { ttlSeconds: config.tokenTtlSeconds });
-  const keyplane = new Keyplane(store, { tokens });
+  const digest = secretDigest(config.hashSecret ?? (await storedSecret(store, 'secret_digest_key')));
+  const keyplane = new Keyplane(store, { tokens, digest });
   const { generatedSecret } = await keyplane.initializeRoot(config.rootKey);
   let draining = false;
   const app = createApp({
     keyplane,
     isDraining: () => draining,
+    onRequest: (entry) => log('info', 'request', entry),
     onUnexpectedError: (error, c) =>
       log('error', 'unexpected error', {
         requestId: c.var.requestId,
         method: c.req.method,
-        path: c.req.path,
+        route: c.req.routePath,
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),
       }),
   });

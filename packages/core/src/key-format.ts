@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * A keyplane secret reads `kp_` + 43 base62 characters of randomness (256 bits) + a
@@ -56,9 +56,16 @@ export function isWellFormedSecret(candidate: string): boolean {
   return checksum(body) === candidate.slice(-CHECKSUM_LENGTH);
 }
 
-/** Secrets are stored only as this digest. 256 random bits need no salt or stretching. */
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+/**
+ * Secrets are stored only as this digest: an HMAC-SHA-256 keyed with a server secret that
+ * the database does not hold, so a copy of the database alone cannot test guesses (of a
+ * chosen root key, say). 256 random bits need no salt or stretching on top.
+ */
+export type SecretDigest = (secret: string) => string;
+
+export function secretDigest(serverSecret: string): SecretDigest {
+  if (serverSecret.length < 32) throw new Error('the digest key needs at least 32 characters');
+  return (secret) => createHmac('sha256', serverSecret).update(secret, 'utf8').digest('hex');
 }
 
 /** Constant-time comparison of two hex digests. */

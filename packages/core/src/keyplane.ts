@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { describeSecret, digestsEqual, generateSecret, hashSecret, isWellFormedSecret } from './key-format.js';
+import { describeSecret, digestsEqual, generateSecret, isWellFormedSecret, type SecretDigest } from './key-format.js';
 import type { ApiKey, Application, AuditAction, AuditEvent, KeyStatus, Organization, Principal } from './model.js';
 import {
   type Access,
@@ -84,6 +84,8 @@ export interface AuditPage {
 }
 
 export interface KeyplaneOptions {
+  /** How secrets become stored digests (`secretDigest(serverSecret)`). */
+  readonly digest: SecretDigest;
   readonly now?: () => Date;
   /** Issues and checks access tokens; without it, bearer tokens are not accepted. */
   readonly tokens?: TokenAuthority;
@@ -129,10 +131,12 @@ export class Keyplane {
   readonly #now: () => Date;
   readonly #tokens: TokenAuthority | undefined;
   readonly #usage: KeyUsage;
+  readonly #digest: SecretDigest;
   #root: { digest: string; organizationId: string } | null = null;
 
-  constructor(store: KeyplaneStore, options: KeyplaneOptions = {}) {
+  constructor(store: KeyplaneStore, options: KeyplaneOptions) {
     this.#store = store;
+    this.#digest = options.digest;
     this.#now = options.now ?? (() => new Date());
     this.#tokens = options.tokens;
     this.#usage = new KeyUsage(store, options.usageFlushIntervalMs ?? 5_000);
@@ -148,11 +152,11 @@ export class Keyplane {
     let generatedSecret: string | null = null;
     let digest: string;
     if (configuredSecret) {
-      digest = hashSecret(configuredSecret);
+      digest = this.#digest(configuredSecret);
     } else {
       const candidate = generateSecret();
-      digest = await this.#store.putSettingIfAbsent(ROOT_CREDENTIAL_SETTING, hashSecret(candidate));
-      if (digest === hashSecret(candidate)) generatedSecret = candidate;
+      digest = await this.#store.putSettingIfAbsent(ROOT_CREDENTIAL_SETTING, this.#digest(candidate));
+      if (digest === this.#digest(candidate)) generatedSecret = candidate;
     }
     this.#root = { digest, organizationId: organization.id };
     return { generatedSecret };
@@ -162,7 +166,7 @@ export class Keyplane {
   async authenticate(credential: string | undefined, requestId: string): Promise<Result<Principal>> {
     if (!credential) return fail('unauthenticated', 'No credential was presented.');
     if (this.#tokens && looksLikeToken(credential)) return this.#authenticateToken(credential, requestId);
-    const digest = hashSecret(credential);
+    const digest = this.#digest(credential);
     if (this.#root && digestsEqual(digest, this.#root.digest)) {
       return ok({ organizationId: this.#root.organizationId, keyId: null, access: UNRESTRICTED, requestId });
     }
@@ -221,7 +225,7 @@ export class Keyplane {
         name: request.name,
         status: request.status ?? 'enabled',
         access: request.access,
-        secretHash: hashSecret(secret),
+        secretHash: this.#digest(secret),
         ...describeSecret(secret),
         createdBy: principal.keyId,
         createdAt: now,
@@ -341,7 +345,7 @@ export class Keyplane {
     const key = await this.#store.rotateKey(
       principal.organizationId,
       id,
-      { secretHash: hashSecret(secret), ...describeSecret(secret), previousSecretExpiresAt, rotatedAt: now },
+      { secretHash: this.#digest(secret), ...describeSecret(secret), previousSecretExpiresAt, rotatedAt: now },
       this.#audit(principal, 'api_key.rotated', id, {
         gracePeriodSeconds: graceSeconds,
         previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null,
@@ -372,7 +376,7 @@ export class Keyplane {
   async verifyKey(principal: Principal, secret: string, required: readonly Grant[]): Promise<Result<Verification>> {
     const denied = this.#require(principal, 'api_keys', 'verify');
     if (denied) return denied;
-    const found = isWellFormedSecret(secret) ? await this.#store.findKeyBySecretHash(hashSecret(secret)) : null;
+    const found = isWellFormedSecret(secret) ? await this.#store.findKeyBySecretHash(this.#digest(secret)) : null;
     if (!found || found.key.organizationId !== principal.organizationId || !this.#secretStillValid(found)) {
       return ok({ valid: false, code: 'NOT_FOUND' });
     }
@@ -449,7 +453,7 @@ export class Keyplane {
       name: 'Admin key',
       status: 'enabled' as const,
       access: UNRESTRICTED,
-      secretHash: hashSecret(secret),
+      secretHash: this.#digest(secret),
       ...describeSecret(secret),
       createdBy: null,
       createdAt: now,
@@ -519,7 +523,7 @@ export class Keyplane {
 
   async #findUsableKey(secret: string): Promise<Result<ApiKey>> {
     if (!isWellFormedSecret(secret)) return fail('unauthenticated', 'The credential is not valid.');
-    const found = await this.#store.findKeyBySecretHash(hashSecret(secret));
+    const found = await this.#store.findKeyBySecretHash(this.#digest(secret));
     if (!found || !this.#secretStillValid(found)) return fail('unauthenticated', 'The credential is not valid.');
     return this.#unusable(found.key) ?? ok(found.key);
   }

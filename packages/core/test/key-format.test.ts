@@ -3,7 +3,7 @@ import {
   describeSecret,
   digestsEqual,
   generateSecret,
-  hashSecret,
+  secretDigest,
   isWellFormedSecret,
   SECRET_LENGTH,
   SECRET_PREFIX,
@@ -44,8 +44,13 @@ describe('the key format', () => {
     expect(describeSecret(secret)).toEqual({ hint: secret.slice(0, 7), lastFour: secret.slice(-4) });
   });
 
-  it('hashes to a stable digest compared in constant time', () => {
+  it('digests with a keyed HMAC, compared in constant time', () => {
+    const hashSecret = secretDigest('a-server-secret-of-thirty-two-chars!');
+    const otherServer = secretDigest('another-server-secret-of-32-chars!!!');
     const secret = generateSecret();
+    expect(hashSecret(secret)).toMatch(/^[0-9a-f]{64}$/);
+    expect(otherServer(secret)).not.toBe(hashSecret(secret));
+    expect(() => secretDigest('short')).toThrow();
     expect(hashSecret(secret)).toBe(hashSecret(secret));
     expect(hashSecret(secret)).not.toContain(secret);
     expect(digestsEqual(hashSecret(secret), hashSecret(secret))).toBe(true);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@keyplane/client';
-import { Keyplane, TokenAuthority } from '@keyplane/core';
+import { Keyplane, secretDigest, TokenAuthority } from '@keyplane/core';
 import { ContractValidator, contractCheck, openTestStore, STORE_KINDS, type StoreKind } from '@keyplane/testing';
 import { createApp } from '../../src/app.js';
 
@@ -72,7 +72,12 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
     ttlSeconds: options.tokenTtlSeconds ?? 300,
     now,
   });
-  const keyplane = new Keyplane(store, { tokens, now, usageFlushIntervalMs: 60_000 });
+  const keyplane = new Keyplane(store, {
+    tokens,
+    now,
+    digest: secretDigest('a-test-digest-secret-of-enough-length'),
+    usageFlushIntervalMs: 60_000,
+  });
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
   await keyplane.initializeRoot(rootKey);
   const unexpectedErrors: unknown[] = [];

@@ -13,7 +13,13 @@ export interface ServerProcess {
 
 /** The test run's environment without the settings a test must choose for itself. */
 function inheritedEnvironment(): NodeJS.ProcessEnv {
-  const { KEYPLANE_ROOT_KEY: _root, DATABASE_URL: _database, KEYPLANE_TOKEN_SIGNING_KEYS: _keys, ...rest } = process.env;
+  const {
+    KEYPLANE_ROOT_KEY: _root,
+    DATABASE_URL: _database,
+    KEYPLANE_TOKEN_SIGNING_KEYS: _keys,
+    KEYPLANE_HASH_SECRET: _hash,
+    ...rest
+  } = process.env;
   return rest;
 }
 
