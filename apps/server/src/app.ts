@@ -3,10 +3,12 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { loadOpenApiDocument } from '@keyplane/contract';
 import type { KeyplaneError, Keyplane } from '@keyplane/core';
 import type { Context } from 'hono';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { HTTPException } from 'hono/http-exception';
 import type { Dialect } from './http/dialect.js';
 import type { AppEnv } from './http/env.js';
 import { type Operation, registerOperations } from './http/operation.js';
+import type { RateLimits } from './http/rate-limits.js';
 import { routeTable } from './http/route-table.js';
 import { aerospikeDialect } from './routes/aerospike/index.js';
 import { digaDialect } from './routes/diga/index.js';
@@ -26,6 +28,10 @@ export interface AppOptions {
   readonly keyplane: Keyplane;
   /** Called with every error that reached the top unhandled (a bug or an outage). */
   readonly onUnexpectedError?: (error: unknown, c: Context<AppEnv>) => void;
+  /** Request and failed-authentication limits; none when absent. */
+  readonly rateLimits?: RateLimits;
+  /** Take the client's address from X-Forwarded-For (behind a load balancer that sets it). */
+  readonly trustProxy?: boolean;
   /** True once the server is shutting down: answers then close their connection. */
   readonly isDraining?: () => boolean;
   /** Called once per request, after its answer, with what a request log line needs. */
@@ -55,7 +61,25 @@ function errorOfException(error: unknown): KeyplaneError | null {
 }
 
 /** The whole HTTP surface: every dialect's operations over one Keyplane. */
-export function createApp({ keyplane, onUnexpectedError, isDraining, onRequest }: AppOptions): OpenAPIHono<AppEnv> {
+/** The client's address: the connection's peer, or the proxy's word for it when trusted. */
+function clientAddressOf(c: Context<AppEnv>, trustProxy: boolean): string {
+  const forwarded = trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+  if (forwarded) return forwarded;
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'in-process';
+  }
+}
+
+export function createApp({
+  keyplane,
+  onUnexpectedError,
+  isDraining,
+  onRequest,
+  rateLimits,
+  trustProxy = false,
+}: AppOptions): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ strict: true });
   const table = routeTable(loadOpenApiDocument());
 
@@ -65,6 +89,8 @@ export function createApp({ keyplane, onUnexpectedError, isDraining, onRequest }
     const requestId = randomUUID();
     c.set('requestId', requestId);
     c.set('keyplane', keyplane);
+    c.set('rateLimits', rateLimits);
+    c.set('clientAddress', clientAddressOf(c, trustProxy));
     c.header('X-Request-Id', requestId);
     // While draining, clients are told not to reuse the connection, so that it can end.
     if (isDraining?.()) c.header('Connection', 'close');

@@ -35,6 +35,11 @@ const Environment = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  KEYPLANE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+  KEYPLANE_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
+  KEYPLANE_AUTH_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  KEYPLANE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   KEYPLANE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
 });
 
@@ -51,6 +56,14 @@ export interface Config {
   readonly tokenTtlSeconds: number;
   /** Keys the digests of stored secrets; when absent, one is generated and kept in the store. */
   readonly hashSecret: string | undefined;
+  readonly rateLimits: {
+    readonly perKeyPerMinute: number;
+    readonly failedAuthPerMinute: number;
+    readonly lockoutSeconds: number;
+    /** Counters shared by every instance, in Redis. */
+    readonly redisUrl: string | undefined;
+  };
+  readonly trustProxy: boolean;
 }
 
 export class ConfigError extends Error {
@@ -75,5 +88,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenSigningKeys: data.KEYPLANE_TOKEN_SIGNING_KEYS,
     tokenTtlSeconds: data.KEYPLANE_TOKEN_TTL_SECONDS,
     hashSecret: data.KEYPLANE_HASH_SECRET,
+    rateLimits: {
+      perKeyPerMinute: data.KEYPLANE_RATE_LIMIT_PER_MINUTE,
+      failedAuthPerMinute: data.KEYPLANE_AUTH_FAILURES_PER_MINUTE,
+      lockoutSeconds: data.KEYPLANE_AUTH_LOCKOUT_SECONDS,
+      redisUrl: data.REDIS_URL,
+    },
+    trustProxy: data.KEYPLANE_TRUST_PROXY === 'true',
   };
 }

@@ -1,7 +1,7 @@
 import { StoreUnavailableError } from '@keyplane/store';
 import { ConfigError, readConfig } from './config.js';
 import { log } from './log.js';
-import { startServer } from './server.js';
+import { RedisUnavailableError, startServer } from './server.js';
 
 try {
   const config = readConfig();
@@ -42,7 +42,8 @@ try {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 } catch (error) {
-  const expected = error instanceof ConfigError || error instanceof StoreUnavailableError;
+  const expected =
+    error instanceof ConfigError || error instanceof StoreUnavailableError || error instanceof RedisUnavailableError;
   const message = expected ? (error as Error).message : error instanceof Error ? error.stack : String(error);
   log('error', 'keyplane could not start', { error: message });
   process.exit(1);

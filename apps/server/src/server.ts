@@ -4,7 +4,9 @@ import { serve } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
 import { Keyplane, type KeyplaneStore, type SigningKey, secretDigest, TokenAuthority } from '@keyplane/core';
 import { openEmbeddedStore, openPostgresStore } from '@keyplane/store';
+import { Redis } from 'ioredis';
 import { createApp } from './app.js';
+import { RateLimits } from './http/rate-limits.js';
 import type { Config } from './config.js';
 import { log } from './log.js';
 
@@ -35,6 +37,24 @@ export function openConfiguredStore(config: Config): Promise<KeyplaneStore> {
     : openEmbeddedStore({ dataDir: config.dataDir });
 }
 
+export class RedisUnavailableError extends Error {
+  override readonly name = 'RedisUnavailableError';
+}
+
+/** A Redis connection for shared rate limits; fails at once when Redis cannot be reached. */
+async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    const target = new URL(url);
+    throw new RedisUnavailableError(`cannot use Redis at ${target.hostname}:${target.port || 6379}: ${String(error)}`);
+  }
+}
+
 /** Opens the store, sets up the root credential and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
   const store = await openConfiguredStore(config);
@@ -42,9 +62,13 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const digest = secretDigest(config.hashSecret ?? (await storedSecret(store, 'secret_digest_key')));
   const keyplane = new Keyplane(store, { tokens, digest });
   const { generatedSecret } = await keyplane.initializeRoot(config.rootKey);
+  const redis = config.rateLimits.redisUrl ? await connectRedis(config.rateLimits.redisUrl) : undefined;
+  const rateLimits = new RateLimits({ ...config.rateLimits, ...(redis ? { redis } : {}) });
   let draining = false;
   const app = createApp({
     keyplane,
+    rateLimits,
+    trustProxy: config.trustProxy,
     isDraining: () => draining,
     onRequest: (entry) => log('info', 'request', entry),
     onUnexpectedError: (error, c) =>
@@ -83,6 +107,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }
       await keyplane.close();
       await store.close();
+      await redis?.quit();
     },
   };
 }

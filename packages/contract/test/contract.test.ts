@@ -65,17 +65,18 @@ describe('the merged contract', () => {
     for (const { path, method, operation } of operations) {
       if (operation['x-keyplane-dialect'] === 'discue') expect(statuses(path, method)).toEqual(['200', ...discueErrors]);
     }
-    expect(statuses('/api-keys/{clientId}', 'delete')).toEqual(['204', '401', '403', '404', '500']);
-    expect(statuses('/v1/api_key/{id}', 'delete')).toEqual(['200', '403', '404', '422', '500']);
-    expect(statuses('/api/v1/applications/{id}/api-keys/{keyId}', 'delete')).toEqual(['200', '400', '401', '403', '404']);
+    // Each dialect's published statuses, and 429 where keyplane's rate limits can answer.
+    expect(statuses('/api-keys/{clientId}', 'delete')).toEqual(['204', '401', '403', '404', '429', '500']);
+    expect(statuses('/v1/api_key/{id}', 'delete')).toEqual(['200', '403', '404', '422', '429', '500']);
+    expect(statuses('/api/v1/applications/{id}/api-keys/{keyId}', 'delete')).toEqual(['200', '400', '401', '403', '404', '429']);
     for (const [path, method] of [
       ['/v1/api_key/', 'get'],
       ['/v1/api_key/', 'post'],
     ] as const) {
-      expect(statuses(path, method)).toEqual(['200', '403', '422', '500']);
+      expect(statuses(path, method)).toEqual(['200', '403', '422', '429', '500']);
     }
-    expect(statuses('/v1/api_key/{id}', 'patch')).toEqual(['200', '403', '404', '422', '500']);
-    expect(statuses('/api-keys', 'post')).toEqual(['201', '400', '401', '403', '500']);
+    expect(statuses('/v1/api_key/{id}', 'patch')).toEqual(['200', '403', '404', '422', '429', '500']);
+    expect(statuses('/api-keys', 'post')).toEqual(['201', '400', '401', '403', '429', '500']);
   });
 
   it('passes Redocly’s recommended ruleset without errors or warnings (one justified exception)', async () => {

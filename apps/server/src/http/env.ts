@@ -1,5 +1,6 @@
 import type { Keyplane, KeyplaneError, Principal } from '@keyplane/core';
 import type { Context } from 'hono';
+import type { RateLimits } from './rate-limits.js';
 
 export type RenderError = (c: Context<AppEnv>, error: KeyplaneError) => Response;
 
@@ -11,5 +12,9 @@ export interface AppEnv {
     principal: Principal;
     /** How this request's errors are rendered: its dialect's way, or its operation's own. */
     renderError: RenderError;
+    /** Request limits, when the server has them. */
+    rateLimits: RateLimits | undefined;
+    /** The calling client's address, for the failed-authentication limit. */
+    clientAddress: string;
   };
 }

@@ -5,6 +5,7 @@ import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@key
 import { Keyplane, secretDigest, TokenAuthority } from '@keyplane/core';
 import { ContractValidator, contractCheck, openTestStore, STORE_KINDS, type StoreKind } from '@keyplane/testing';
 import { createApp } from '../../src/app.js';
+import { type RateLimitSettings, RateLimits } from '../../src/http/rate-limits.js';
 
 export type Transport = 'in-process' | 'http';
 
@@ -51,6 +52,7 @@ const validator = new ContractValidator();
 
 /** A keyplane on a fresh in-memory store, reached in-process or over real HTTP. */
 export interface HarnessOptions {
+  readonly rateLimits?: RateLimitSettings;
   readonly tokenTtlSeconds?: number;
   readonly signingKeys?: readonly { kid: string; secret: string }[];
 }
@@ -81,7 +83,11 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
   await keyplane.initializeRoot(rootKey);
   const unexpectedErrors: unknown[] = [];
-  const app = createApp({ keyplane, onUnexpectedError: (error) => unexpectedErrors.push(error) });
+  const app = createApp({
+    keyplane,
+    onUnexpectedError: (error) => unexpectedErrors.push(error),
+    ...(options.rateLimits ? { rateLimits: new RateLimits(options.rateLimits) } : {}),
+  });
 
   let baseUrl = 'http://keyplane.test';
   let send: (request: Request) => Promise<Response> = async (request) => app.request(request);

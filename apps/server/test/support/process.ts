@@ -18,6 +18,7 @@ function inheritedEnvironment(): NodeJS.ProcessEnv {
     DATABASE_URL: _database,
     KEYPLANE_TOKEN_SIGNING_KEYS: _keys,
     KEYPLANE_HASH_SECRET: _hash,
+    REDIS_URL: _redis,
     ...rest
   } = process.env;
   return rest;

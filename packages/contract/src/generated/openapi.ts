@@ -1278,6 +1278,31 @@ export interface components {
         KadoseiEmpty: Record<string, never>;
     };
     responses: {
+        /** @description Too Many Requests. A key's request rate, or a client's failed authentications, went over the limit. */
+        KeyplaneTooManyRequests: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                /** @description Seconds until the limit lets requests through again. */
+                "Retry-After"?: number;
+                /** @description Requests allowed in the window. */
+                "RateLimit-Limit"?: number;
+                /** @description Requests left in the window. */
+                "RateLimit-Remaining"?: number;
+                /** @description Seconds until the window resets. */
+                "RateLimit-Reset"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:keyplane:error:rate_limited",
+                 *       "title": "Too Many Requests",
+                 *       "status": 429
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
         /** @description The service is healthy and the key store is reachable. */
         KeyplaneHealthy: {
             headers: {
@@ -1807,6 +1832,30 @@ export interface components {
                 "application/json": components["schemas"]["DiscueError"];
             };
         };
+        /** @description Too Many Requests. A key's request rate, or a client's failed authentications, went over the limit. */
+        AerospikeTooManyRequests: {
+            headers: {
+                "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                /** @description Seconds until the limit lets requests through again. */
+                "Retry-After"?: number;
+                /** @description Requests allowed in the window. */
+                "RateLimit-Limit"?: number;
+                /** @description Requests left in the window. */
+                "RateLimit-Remaining"?: number;
+                /** @description Seconds until the window resets. */
+                "RateLimit-Reset"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "too_many_requests",
+                 *       "message": "Too many requests; retry after the time in Retry-After."
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeError"];
+            };
+        };
         /** @description The access token was issued. */
         AerospikeTokenIssued: {
             headers: {
@@ -1989,6 +2038,31 @@ export interface components {
                 "application/json": components["schemas"]["AerospikeError"];
             };
         };
+        /** @description Too Many Requests. A key's request rate, or a client's failed authentications, went over the limit. */
+        DigaTooManyRequests: {
+            headers: {
+                "X-Request-Id": components["headers"]["DigaRequestId"];
+                /** @description Seconds until the limit lets requests through again. */
+                "Retry-After"?: number;
+                /** @description Requests allowed in the window. */
+                "RateLimit-Limit"?: number;
+                /** @description Requests left in the window. */
+                "RateLimit-Remaining"?: number;
+                /** @description Seconds until the window resets. */
+                "RateLimit-Reset"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": "error",
+                 *       "error_code": "TOO_MANY_REQUESTS",
+                 *       "message": "Too many requests; retry after the time in Retry-After."
+                 *     }
+                 */
+                "application/json": components["schemas"]["DigaErrorResponseSchema"];
+            };
+        };
         /** @description Successful Response */
         DigaApiKeyPage: {
             headers: {
@@ -2108,6 +2182,31 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["DigaErrorResponseSchema"];
+            };
+        };
+        /** @description Too Many Requests. A key's request rate, or a client's failed authentications, went over the limit. */
+        KadoseiTooManyRequests: {
+            headers: {
+                "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                /** @description Seconds until the limit lets requests through again. */
+                "Retry-After"?: number;
+                /** @description Requests allowed in the window. */
+                "RateLimit-Limit"?: number;
+                /** @description Requests left in the window. */
+                "RateLimit-Remaining"?: number;
+                /** @description Seconds until the window resets. */
+                "RateLimit-Reset"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "Too Many Requests",
+                 *       "message": "Too many requests; retry after the time in Retry-After.",
+                 *       "code": 429
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiError"];
             };
         };
         /** @description The API key was revoked. */
@@ -2443,6 +2542,7 @@ export interface operations {
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
         };
     };
     keyplaneVerifyKey: {
@@ -2471,6 +2571,7 @@ export interface operations {
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
         };
     };
     keyplaneRotateKey: {
@@ -2500,6 +2601,7 @@ export interface operations {
             403: components["responses"]["KeyplaneForbidden"];
             404: components["responses"]["KeyplaneNotFound"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
         };
     };
     keyplaneListAuditEvents: {
@@ -2520,6 +2622,7 @@ export interface operations {
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
         };
     };
     discueListApiKeys: {
@@ -2741,6 +2844,7 @@ export interface operations {
             200: components["responses"]["AerospikeTokenIssued"];
             400: components["responses"]["AerospikeOAuthBadRequest"];
             401: components["responses"]["AerospikeOAuthInvalidClient"];
+            429: components["responses"]["AerospikeTooManyRequests"];
             500: components["responses"]["AerospikeInternalServerError"];
         };
     };
@@ -2762,6 +2866,7 @@ export interface operations {
             400: components["responses"]["AerospikeBadRequest"];
             401: components["responses"]["AerospikeUnauthorized"];
             403: components["responses"]["AerospikeForbidden"];
+            429: components["responses"]["AerospikeTooManyRequests"];
             500: components["responses"]["AerospikeInternalServerError"];
         };
     };
@@ -2787,6 +2892,7 @@ export interface operations {
             400: components["responses"]["AerospikeBadRequest"];
             401: components["responses"]["AerospikeUnauthorized"];
             403: components["responses"]["AerospikeForbidden"];
+            429: components["responses"]["AerospikeTooManyRequests"];
             500: components["responses"]["AerospikeInternalServerError"];
         };
     };
@@ -2806,6 +2912,7 @@ export interface operations {
             401: components["responses"]["AerospikeUnauthorized"];
             403: components["responses"]["AerospikeForbidden"];
             404: components["responses"]["AerospikeNotFound"];
+            429: components["responses"]["AerospikeTooManyRequests"];
             500: components["responses"]["AerospikeInternalServerError"];
         };
     };
@@ -2827,6 +2934,7 @@ export interface operations {
             200: components["responses"]["DigaApiKeyPage"];
             403: components["responses"]["DigaForbidden"];
             422: components["responses"]["DigaInvalidPagination"];
+            429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
         };
     };
@@ -2856,6 +2964,7 @@ export interface operations {
             200: components["responses"]["DigaApiKeyCreatedResponse"];
             403: components["responses"]["DigaForbidden"];
             422: components["responses"]["DigaValidationErrorResponse"];
+            429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
         };
     };
@@ -2875,6 +2984,7 @@ export interface operations {
             403: components["responses"]["DigaForbidden"];
             404: components["responses"]["DigaApiKeyNotFound"];
             422: components["responses"]["DigaValidationErrorResponse"];
+            429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
         };
     };
@@ -2894,6 +3004,7 @@ export interface operations {
             403: components["responses"]["DigaForbidden"];
             404: components["responses"]["DigaApiKeyNotFound"];
             422: components["responses"]["DigaValidationErrorResponse"];
+            429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
         };
     };
@@ -2926,6 +3037,7 @@ export interface operations {
             403: components["responses"]["DigaForbidden"];
             404: components["responses"]["DigaApiKeyNotFound"];
             422: components["responses"]["DigaValidationErrorResponse"];
+            429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
         };
     };
@@ -2941,6 +3053,7 @@ export interface operations {
             200: components["responses"]["KadoseiApplicationListOk"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
+            429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
     kadoseiCreateApplication: {
@@ -2966,6 +3079,7 @@ export interface operations {
             400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
+            429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
     kadoseiGetApplication: {
@@ -2985,6 +3099,7 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
     kadoseiListApiKeys: {
@@ -3004,6 +3119,7 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
     kadoseiCreateApiKey: {
@@ -3036,6 +3152,7 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
     kadoseiGetApiKey: {
@@ -3057,6 +3174,7 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
     kadoseiRevokeApiKey: {
@@ -3078,6 +3196,7 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
 }

@@ -13,6 +13,7 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; code: string }> =
   conflict: { status: 409, code: 'conflict' },
   method_not_allowed: { status: 405, code: 'method_not_allowed' },
   not_acceptable: { status: 406, code: 'not_acceptable' },
+  rate_limited: { status: 429, code: 'too_many_requests' },
   unavailable: { status: 503, code: 'service_unavailable' },
   internal: { status: 500, code: 'internal_error' },
 };

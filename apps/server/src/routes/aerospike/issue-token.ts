@@ -1,13 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { fail, type KeyplaneError } from '@keyplane/core';
 import type { Context } from 'hono';
+import { overLimit } from '../../http/authenticate.js';
 import { jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
 import { aerospike } from './dialect.js';
 import { grantsFromScope, scopeOf } from './scopes.js';
-import { AerospikeError, AerospikeOAuthError } from './schemas.js';
+import { AerospikeError, AerospikeOAuthError, aerospikeTooManyRequests } from './schemas.js';
 
 const TokenRequest = z.object({
   grant_type: z.literal('client_credentials'),
@@ -42,6 +43,7 @@ const route = createRoute({
     ),
     400: withJson('The request is not a valid client-credentials grant.', AerospikeOAuthError),
     401: withJson('Unknown client, or a wrong secret.', AerospikeOAuthError),
+    ...aerospikeTooManyRequests,
     500: withJson('Internal Server Error', AerospikeError),
   },
 });
@@ -70,6 +72,8 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
     case 'method_not_allowed':
     case 'not_acceptable':
       return oauth(400, 'invalid_request');
+    case 'rate_limited':
+      return aerospike.renderError(c, error);
     // The token endpoint documents no 503: whatever else went wrong is its 500.
     case 'unavailable':
     case 'internal':
@@ -80,6 +84,10 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
 export const issueToken = defineOperation(
   route,
   async (c) => {
+    // Client credentials are credentials: failures count towards the client's lockout.
+    const limits = c.var.rateLimits;
+    const lockout = await limits?.lockout(c.var.clientAddress);
+    if (lockout) return overLimit(c, lockout, 'lockout');
     const isForm = (c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded');
     const parsed = TokenRequest.safeParse(isForm ? c.req.valid('form') : c.req.valid('json'));
     if (!parsed.success) return fail('invalid', 'Send grant_type=client_credentials, client_id and client_secret.');
@@ -90,7 +98,10 @@ export const issueToken = defineOperation(
       clientSecret: parsed.data.client_secret,
       permissions,
     });
-    if (!issued.ok) return issued;
+    if (!issued.ok) {
+      if (issued.error.kind === 'unauthenticated') await limits?.recordFailure(c.var.clientAddress);
+      return issued;
+    }
     return {
       status: 200,
       headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' },

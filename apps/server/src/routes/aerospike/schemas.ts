@@ -5,10 +5,13 @@ export const AerospikeError = z
   .object({ code: z.string().optional(), message: z.string() })
   .catchall(z.unknown());
 
+export const aerospikeTooManyRequests = { 429: withJson('Too Many Requests', AerospikeError) };
+
 export const aerospikeErrors = {
   400: withJson('Bad Request', AerospikeError),
   401: withJson('Access token is missing or invalid', AerospikeError),
   403: withJson('Permission denied', AerospikeError),
+  ...aerospikeTooManyRequests,
   500: withJson('Internal Server Error', AerospikeError),
 };
 

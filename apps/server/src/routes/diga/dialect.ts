@@ -13,6 +13,7 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; errorCode: string
   conflict: { status: 409, errorCode: 'CONFLICT' },
   method_not_allowed: { status: 405, errorCode: 'METHOD_NOT_ALLOWED' },
   not_acceptable: { status: 406, errorCode: 'NOT_ACCEPTABLE' },
+  rate_limited: { status: 429, errorCode: 'TOO_MANY_REQUESTS' },
   unavailable: { status: 503, errorCode: 'SERVICE_UNAVAILABLE' },
   internal: { status: 500, errorCode: 'INTERNAL_SERVER_ERROR', message: 'Error: Internal Server Error' },
 };

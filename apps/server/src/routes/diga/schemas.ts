@@ -14,9 +14,12 @@ export const DigaHTTPValidationError = z.object({
     .optional(),
 });
 
+export const digaTooManyRequests = { 429: withJson('Too Many Requests', DigaErrorResponseSchema) };
+
 export const digaErrors = {
   403: withJson('Forbidden - Insufficient permissions', DigaErrorResponseSchema),
   422: withJson('Validation Error', DigaHTTPValidationError),
+  ...digaTooManyRequests,
   500: withJson('Internal Server Error', DigaErrorResponseSchema),
 };
 

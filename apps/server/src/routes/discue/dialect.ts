@@ -28,6 +28,9 @@ function statusOf(error: KeyplaneError): number {
     case 'malformed':
     case 'payload_too_large':
       return 400;
+    case 'rate_limited':
+      // discue's documented lockout: after several invalid credentials, 403 for a while.
+      return error.reason === 'lockout' ? 403 : 429;
     case 'unavailable':
       return 503;
     case 'internal':

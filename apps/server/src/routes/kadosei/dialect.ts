@@ -14,6 +14,7 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; message?: string 
   conflict: { status: 409 },
   method_not_allowed: { status: 405 },
   not_acceptable: { status: 406 },
+  rate_limited: { status: 429 },
   unavailable: { status: 503 },
   internal: { status: 500, message: 'Something went wrong on our side' },
 };

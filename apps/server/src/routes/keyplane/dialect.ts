@@ -13,6 +13,7 @@ const STATUS: Record<KeyplaneError['kind'], number> = {
   not_acceptable: 406,
   unsupported_media_type: 415,
   payload_too_large: 413,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 };

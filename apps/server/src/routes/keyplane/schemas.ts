@@ -13,8 +13,8 @@ export const problemResponse = (description: string) => ({
   content: { 'application/problem+json': { schema: KeyplaneProblem } },
 });
 
-/** The problem responses of keyplane's authenticated operations. */
+/** The problem responses of keyplane's authenticated operations, 429 included: all are rate limited. */
 export const problems = <const S extends 400 | 401 | 403 | 404 | 415>(statuses: readonly S[]) =>
-  Object.fromEntries(statuses.map((status) => [status, problemResponse(String(status))])) as unknown as {
-    [K in S]: ReturnType<typeof problemResponse>;
+  Object.fromEntries([...statuses, 429].map((status) => [status, problemResponse(String(status))])) as unknown as {
+    [K in S | 429]: ReturnType<typeof problemResponse>;
   };

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { diga } from '@keyplane/client';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimits } from '../src/http/rate-limits.js';
+import { type Harness, startHarness } from './support/harness.js';
+import { newOrganization } from './support/organizations.js';
+
+const HTTP = { transport: 'http', store: 'embedded', name: 'http, embedded store' } as const;
+
+describe('per-key request limits', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness(HTTP, { rateLimits: { perKeyPerMinute: 5, failedAuthPerMinute: 0, lockoutSeconds: 60 } });
+  });
+  afterAll(() => harness.close());
+
+  it('counts each key’s requests and answers 429 over the limit, in each dialect’s body', async () => {
+    const admin = harness.client({ bearer: harness.rootKey });
+    const limited = await diga.createKey(admin, { name: 'limited', restricted: false });
+    const other = await diga.createKey(admin, { name: 'other', restricted: false });
+    const client = harness.client({ bearer: limited.value as string });
+    const remaining: string[] = [];
+    for (let request = 0; request < 5; request += 1) {
+      const { response } = await client.GET('/v1/api_key/');
+      expect(response.status).toBe(200);
+      remaining.push(response.headers.get('ratelimit-remaining') ?? '');
+    }
+    expect(remaining).toEqual(['4', '3', '2', '1', '0']);
+    const over: [string, unknown][] = [
+      ['/v1/api_key/', { status: 'error', error_code: 'TOO_MANY_REQUESTS', message: expect.any(String) }],
+      ['/v1/api_keys', { title: 'Too Many Requests', status: 429 }],
+      ['/api-keys', expect.objectContaining({ code: 'too_many_requests' })],
+      ['/api/v1/applications', expect.objectContaining({ error: 'Too Many Requests', code: 429 })],
+      ['/v1/audit-events', expect.objectContaining({ status: 429, title: 'Too Many Requests' })],
+    ];
+    for (const [path, body] of over) {
+      const response = await harness.fetch(path, { headers: { Authorization: `Bearer ${limited.value as string}` } });
+      expect(response.status, path).toBe(429);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(response.headers.get('ratelimit-limit')).toBe('5');
+      expect(response.headers.get('ratelimit-remaining')).toBe('0');
+      expect((await harness.conforming('GET', path, response)).body, path).toEqual(body);
+    }
+    expect((await harness.client({ bearer: other.value as string }).GET('/v1/api_key/')).response.status).toBe(200);
+    for (let request = 0; request < 10; request += 1) {
+      expect((await admin.GET('/v1/api_key/')).response.status).toBe(200);
+    }
+  });
+});
+
+describe('the failed-authentication lockout', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness(HTTP, { rateLimits: { perKeyPerMinute: 0, failedAuthPerMinute: 3, lockoutSeconds: 1 } });
+  });
+  afterAll(() => harness.close());
+
+  it('locks a client out after several invalid credentials: 403 on discue, 429 elsewhere, then lets it back', async () => {
+    const organization = await newOrganization(harness);
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      expect((await harness.fetch('/v1/api_keys', { headers: { 'X-API-KEY': `wrong-${attempt}` } })).status).toBe(401);
+    }
+    const discueAnswer = await harness.fetch('/v1/api_keys', { headers: { 'X-API-KEY': organization.adminKey } });
+    expect(discueAnswer.status).toBe(403);
+    expect(Number(discueAnswer.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await harness.conforming('GET', '/v1/api_keys', discueAnswer)).body).toEqual({ title: 'Forbidden', status: 403 });
+    const digaAnswer = await harness.fetch('/v1/api_key/', { headers: { Authorization: `Bearer ${organization.adminKey}` } });
+    expect(digaAnswer.status).toBe(429);
+    await harness.conforming('GET', '/v1/api_key/', digaAnswer);
+    const token = await harness.fetch('/oauth/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'client_credentials', client_id: randomUUID(), client_secret: organization.adminKey }),
+    });
+    expect(token.status).toBe(429);
+    await harness.conforming('POST', '/oauth/token', token);
+
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect((await harness.fetch('/v1/api_keys', { headers: { 'X-API-KEY': organization.adminKey } })).status).toBe(200);
+  });
+
+  it('counts failed client-credentials grants too', async () => {
+    for (let attempt = 0; attempt < 4; attempt += 1) {
+      const response = await harness.fetch('/oauth/token', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ grant_type: 'client_credentials', client_id: randomUUID(), client_secret: 'kp_wrong' }),
+      });
+      expect(response.status).toBe(401);
+    }
+    expect((await harness.fetch('/v1/api_key/', { headers: { Authorization: `Bearer ${harness.rootKey}` } })).status).toBe(429);
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+  });
+});
+
+describe.runIf(process.env.REDIS_URL)('limits shared through Redis', () => {
+  const clients: Redis[] = [];
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.quit()));
+  });
+  const instance = () => {
+    const redis = new Redis(process.env.REDIS_URL as string);
+    clients.push(redis);
+    return new RateLimits({ perKeyPerMinute: 4, failedAuthPerMinute: 2, lockoutSeconds: 30, redis });
+  };
+
+  it('lets several instances enforce one limit per key and one lockout per client', async () => {
+    const [a, b] = [instance(), instance()];
+    const key = `key-${randomUUID()}`;
+    const allowed: boolean[] = [];
+    for (let request = 0; request < 6; request += 1) {
+      allowed.push(((await (request % 2 === 0 ? a : b).consume(key)) ?? { allowed: true }).allowed);
+    }
+    expect(allowed).toEqual([true, true, true, true, false, false]);
+
+    const client = `client-${randomUUID()}`;
+    await a.recordFailure(client);
+    await b.recordFailure(client);
+    expect(await a.lockout(client)).toBeNull();
+    await a.recordFailure(client);
+    expect(await b.lockout(client)).toMatchObject({ allowed: false });
+  });
+});
