@@ -2,6 +2,7 @@ import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Err } from '@keyplane/core';
 import type { MiddlewareHandler } from 'hono';
 import { authenticate } from './authenticate.js';
+import { limitBody, negotiate } from './hygiene.js';
 import type { ContractMismatch, OperationOf, SpecResponseBody } from './contract.js';
 import { type Dialect, jsonResponse } from './dialect.js';
 import type { AppEnv, RenderError } from './env.js';
@@ -71,7 +72,8 @@ export function registerOperations(app: OpenAPIHono<AppEnv>, dialect: Dialect, o
       c.set('renderError', renderError);
       await next();
     };
-    const middleware = options.public ? [chooseRenderer] : [chooseRenderer, authenticate];
+    const hygiene = [chooseRenderer, negotiate, limitBody];
+    const middleware = options.public ? hygiene : [...hygiene, authenticate];
     const respond = async (c: OperationContext<RouteConfig>) => {
       const outcome = await handler(c);
       if ('ok' in outcome) return renderError(c, outcome.error);

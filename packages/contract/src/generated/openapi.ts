@@ -1278,6 +1278,23 @@ export interface components {
         KadoseiEmpty: Record<string, never>;
     };
     responses: {
+        /** @description Content Too Large. The request body is over the 64 KiB limit. */
+        KeyplaneContentTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:keyplane:error:payload_too_large",
+                 *       "title": "Content Too Large",
+                 *       "status": 413
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
         /** @description Too Many Requests. A key's request rate, or a client's failed authentications, went over the limit. */
         KeyplaneTooManyRequests: {
             headers: {
@@ -1552,6 +1569,22 @@ export interface components {
                  *     }
                  */
                 "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
+        /** @description Content Too Large. The request body is over the 64 KiB limit. */
+        DiscueContentTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["DiscueRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Content Too Large",
+                 *       "status": 413
+                 *     }
+                 */
+                "application/json": components["schemas"]["DiscueError"];
             };
         };
         /** @description Ok */
@@ -1832,6 +1865,38 @@ export interface components {
                 "application/json": components["schemas"]["DiscueError"];
             };
         };
+        /** @description Content Too Large. The request body is over the 64 KiB limit. */
+        AerospikeContentTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "payload_too_large",
+                 *       "message": "The request body is larger than 64 KiB."
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeError"];
+            };
+        };
+        /** @description Not Acceptable. The request accepts no JSON media type, which is all this API answers in. */
+        AerospikeNotAcceptable: {
+            headers: {
+                "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "not_acceptable",
+                 *       "message": "The client accepts no JSON media type."
+                 *     }
+                 */
+                "application/json": components["schemas"]["AerospikeError"];
+            };
+        };
         /** @description Too Many Requests. A key's request rate, or a client's failed authentications, went over the limit. */
         AerospikeTooManyRequests: {
             headers: {
@@ -2038,6 +2103,40 @@ export interface components {
                 "application/json": components["schemas"]["AerospikeError"];
             };
         };
+        /** @description Content Too Large. The request body is over the 64 KiB limit. */
+        DigaContentTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["DigaRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": "error",
+                 *       "error_code": "PAYLOAD_TOO_LARGE",
+                 *       "message": "The request body is larger than 64 KiB."
+                 *     }
+                 */
+                "application/json": components["schemas"]["DigaErrorResponseSchema"];
+            };
+        };
+        /** @description Not Acceptable. The request accepts no JSON media type, which is all this API answers in. */
+        DigaNotAcceptable: {
+            headers: {
+                "X-Request-Id": components["headers"]["DigaRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": "error",
+                 *       "error_code": "NOT_ACCEPTABLE",
+                 *       "message": "The client accepts no JSON media type."
+                 *     }
+                 */
+                "application/json": components["schemas"]["DigaErrorResponseSchema"];
+            };
+        };
         /** @description Too Many Requests. A key's request rate, or a client's failed authentications, went over the limit. */
         DigaTooManyRequests: {
             headers: {
@@ -2182,6 +2281,40 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["DigaErrorResponseSchema"];
+            };
+        };
+        /** @description Content Too Large. The request body is over the 64 KiB limit. */
+        KadoseiContentTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "Content Too Large",
+                 *       "message": "The request body is larger than 64 KiB.",
+                 *       "code": 413
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiError"];
+            };
+        };
+        /** @description Not Acceptable. The request accepts no JSON media type, which is all this API answers in. */
+        KadoseiNotAcceptable: {
+            headers: {
+                "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "Not Acceptable",
+                 *       "message": "The client accepts no JSON media type.",
+                 *       "code": 406
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiError"];
             };
         };
         /** @description Too Many Requests. A key's request rate, or a client's failed authentications, went over the limit. */
@@ -2503,6 +2636,7 @@ export interface operations {
         responses: {
             200: components["responses"]["KeyplaneHealthy"];
             406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
             503: components["responses"]["KeyplaneStoreUnavailable"];
         };
     };
@@ -2517,6 +2651,7 @@ export interface operations {
         responses: {
             200: components["responses"]["KeyplaneOpenApiDocument"];
             406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
         };
     };
     keyplaneCreateOrganization: {
@@ -2541,6 +2676,8 @@ export interface operations {
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
             429: components["responses"]["KeyplaneTooManyRequests"];
         };
@@ -2570,6 +2707,8 @@ export interface operations {
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
             429: components["responses"]["KeyplaneTooManyRequests"];
         };
@@ -2600,6 +2739,8 @@ export interface operations {
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
             404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
             429: components["responses"]["KeyplaneTooManyRequests"];
         };
@@ -2622,6 +2763,8 @@ export interface operations {
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
             429: components["responses"]["KeyplaneTooManyRequests"];
         };
     };
@@ -2646,6 +2789,7 @@ export interface operations {
             405: components["responses"]["DiscueMethodNotAllowed"];
             406: components["responses"]["DiscueNotAcceptable"];
             409: components["responses"]["DiscueConflict"];
+            413: components["responses"]["DiscueContentTooLarge"];
             415: components["responses"]["DiscueUnsupportedMediaType"];
             422: components["responses"]["DiscueUnprocessableEntity"];
             423: components["responses"]["DiscueLocked"];
@@ -2695,6 +2839,7 @@ export interface operations {
             405: components["responses"]["DiscueMethodNotAllowed"];
             406: components["responses"]["DiscueNotAcceptable"];
             409: components["responses"]["DiscueConflict"];
+            413: components["responses"]["DiscueContentTooLarge"];
             415: components["responses"]["DiscueUnsupportedMediaType"];
             422: components["responses"]["DiscueUnprocessableEntity"];
             423: components["responses"]["DiscueLocked"];
@@ -2728,6 +2873,7 @@ export interface operations {
             405: components["responses"]["DiscueMethodNotAllowed"];
             406: components["responses"]["DiscueNotAcceptable"];
             409: components["responses"]["DiscueConflict"];
+            413: components["responses"]["DiscueContentTooLarge"];
             415: components["responses"]["DiscueUnsupportedMediaType"];
             422: components["responses"]["DiscueUnprocessableEntity"];
             423: components["responses"]["DiscueLocked"];
@@ -2770,6 +2916,7 @@ export interface operations {
             405: components["responses"]["DiscueMethodNotAllowed"];
             406: components["responses"]["DiscueNotAcceptable"];
             409: components["responses"]["DiscueConflict"];
+            413: components["responses"]["DiscueContentTooLarge"];
             415: components["responses"]["DiscueUnsupportedMediaType"];
             422: components["responses"]["DiscueUnprocessableEntity"];
             423: components["responses"]["DiscueLocked"];
@@ -2803,6 +2950,7 @@ export interface operations {
             405: components["responses"]["DiscueMethodNotAllowed"];
             406: components["responses"]["DiscueNotAcceptable"];
             409: components["responses"]["DiscueConflict"];
+            413: components["responses"]["DiscueContentTooLarge"];
             415: components["responses"]["DiscueUnsupportedMediaType"];
             422: components["responses"]["DiscueUnprocessableEntity"];
             423: components["responses"]["DiscueLocked"];
@@ -2844,6 +2992,8 @@ export interface operations {
             200: components["responses"]["AerospikeTokenIssued"];
             400: components["responses"]["AerospikeOAuthBadRequest"];
             401: components["responses"]["AerospikeOAuthInvalidClient"];
+            406: components["responses"]["AerospikeNotAcceptable"];
+            413: components["responses"]["AerospikeContentTooLarge"];
             429: components["responses"]["AerospikeTooManyRequests"];
             500: components["responses"]["AerospikeInternalServerError"];
         };
@@ -2866,6 +3016,8 @@ export interface operations {
             400: components["responses"]["AerospikeBadRequest"];
             401: components["responses"]["AerospikeUnauthorized"];
             403: components["responses"]["AerospikeForbidden"];
+            406: components["responses"]["AerospikeNotAcceptable"];
+            413: components["responses"]["AerospikeContentTooLarge"];
             429: components["responses"]["AerospikeTooManyRequests"];
             500: components["responses"]["AerospikeInternalServerError"];
         };
@@ -2892,6 +3044,8 @@ export interface operations {
             400: components["responses"]["AerospikeBadRequest"];
             401: components["responses"]["AerospikeUnauthorized"];
             403: components["responses"]["AerospikeForbidden"];
+            406: components["responses"]["AerospikeNotAcceptable"];
+            413: components["responses"]["AerospikeContentTooLarge"];
             429: components["responses"]["AerospikeTooManyRequests"];
             500: components["responses"]["AerospikeInternalServerError"];
         };
@@ -2912,6 +3066,8 @@ export interface operations {
             401: components["responses"]["AerospikeUnauthorized"];
             403: components["responses"]["AerospikeForbidden"];
             404: components["responses"]["AerospikeNotFound"];
+            406: components["responses"]["AerospikeNotAcceptable"];
+            413: components["responses"]["AerospikeContentTooLarge"];
             429: components["responses"]["AerospikeTooManyRequests"];
             500: components["responses"]["AerospikeInternalServerError"];
         };
@@ -2933,6 +3089,8 @@ export interface operations {
         responses: {
             200: components["responses"]["DigaApiKeyPage"];
             403: components["responses"]["DigaForbidden"];
+            406: components["responses"]["DigaNotAcceptable"];
+            413: components["responses"]["DigaContentTooLarge"];
             422: components["responses"]["DigaInvalidPagination"];
             429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
@@ -2963,6 +3121,8 @@ export interface operations {
         responses: {
             200: components["responses"]["DigaApiKeyCreatedResponse"];
             403: components["responses"]["DigaForbidden"];
+            406: components["responses"]["DigaNotAcceptable"];
+            413: components["responses"]["DigaContentTooLarge"];
             422: components["responses"]["DigaValidationErrorResponse"];
             429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
@@ -2983,6 +3143,8 @@ export interface operations {
             200: components["responses"]["DigaRedactedApiKey"];
             403: components["responses"]["DigaForbidden"];
             404: components["responses"]["DigaApiKeyNotFound"];
+            406: components["responses"]["DigaNotAcceptable"];
+            413: components["responses"]["DigaContentTooLarge"];
             422: components["responses"]["DigaValidationErrorResponse"];
             429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
@@ -3003,6 +3165,8 @@ export interface operations {
             200: components["responses"]["DigaSuccessfulResponse"];
             403: components["responses"]["DigaForbidden"];
             404: components["responses"]["DigaApiKeyNotFound"];
+            406: components["responses"]["DigaNotAcceptable"];
+            413: components["responses"]["DigaContentTooLarge"];
             422: components["responses"]["DigaValidationErrorResponse"];
             429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
@@ -3036,6 +3200,8 @@ export interface operations {
             200: components["responses"]["DigaRedactedApiKey"];
             403: components["responses"]["DigaForbidden"];
             404: components["responses"]["DigaApiKeyNotFound"];
+            406: components["responses"]["DigaNotAcceptable"];
+            413: components["responses"]["DigaContentTooLarge"];
             422: components["responses"]["DigaValidationErrorResponse"];
             429: components["responses"]["DigaTooManyRequests"];
             500: components["responses"]["DigaInternalServerError"];
@@ -3053,6 +3219,8 @@ export interface operations {
             200: components["responses"]["KadoseiApplicationListOk"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
+            406: components["responses"]["KadoseiNotAcceptable"];
+            413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
@@ -3079,6 +3247,8 @@ export interface operations {
             400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
+            406: components["responses"]["KadoseiNotAcceptable"];
+            413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
@@ -3099,6 +3269,8 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            406: components["responses"]["KadoseiNotAcceptable"];
+            413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
@@ -3119,6 +3291,8 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            406: components["responses"]["KadoseiNotAcceptable"];
+            413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
@@ -3152,6 +3326,8 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            406: components["responses"]["KadoseiNotAcceptable"];
+            413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
@@ -3174,6 +3350,8 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            406: components["responses"]["KadoseiNotAcceptable"];
+            413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
         };
     };
@@ -3196,6 +3374,8 @@ export interface operations {
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             404: components["responses"]["KadoseiNotFound"];
+            406: components["responses"]["KadoseiNotAcceptable"];
+            413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
         };
     };

@@ -5,7 +5,12 @@ export const AerospikeError = z
   .object({ code: z.string().optional(), message: z.string() })
   .catchall(z.unknown());
 
-export const aerospikeTooManyRequests = { 429: withJson('Too Many Requests', AerospikeError) };
+/** What any Aerospike operation may answer besides its own: keyplane's hygiene and rate limits. */
+export const aerospikeTooManyRequests = {
+  406: withJson('Not Acceptable', AerospikeError),
+  413: withJson('Content Too Large', AerospikeError),
+  429: withJson('Too Many Requests', AerospikeError),
+};
 
 export const aerospikeErrors = {
   400: withJson('Bad Request', AerospikeError),

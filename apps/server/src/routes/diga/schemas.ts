@@ -14,7 +14,12 @@ export const DigaHTTPValidationError = z.object({
     .optional(),
 });
 
-export const digaTooManyRequests = { 429: withJson('Too Many Requests', DigaErrorResponseSchema) };
+/** What any diga operation may answer besides its own: keyplane's hygiene and rate limits. */
+export const digaTooManyRequests = {
+  406: withJson('Not Acceptable', DigaErrorResponseSchema),
+  413: withJson('Content Too Large', DigaErrorResponseSchema),
+  429: withJson('Too Many Requests', DigaErrorResponseSchema),
+};
 
 export const digaErrors = {
   403: withJson('Forbidden - Insufficient permissions', DigaErrorResponseSchema),

@@ -26,8 +26,9 @@ function statusOf(error: KeyplaneError): number {
       // the schema is unprocessable.
       return error.issues?.some((issue) => issue.location === 'body') ? 422 : 400;
     case 'malformed':
-    case 'payload_too_large':
       return 400;
+    case 'payload_too_large':
+      return 413;
     case 'rate_limited':
       // discue's documented lockout: after several invalid credentials, 403 for a while.
       return error.reason === 'lockout' ? 403 : 429;

@@ -24,7 +24,7 @@ export const PROTECTED_RESOURCES: readonly (typeof DISCUE_RESOURCES)[number][] =
 export const DiscueError = z.object({ title: z.string(), status: z.number().int() });
 
 export const discueErrors = errorResponses(
-  [400, 401, 402, 403, 404, 405, 406, 409, 415, 422, 423, 429, 500, 501, 503],
+  [400, 401, 402, 403, 404, 405, 406, 409, 413, 415, 422, 423, 429, 500, 501, 503],
   DiscueError,
 );
 

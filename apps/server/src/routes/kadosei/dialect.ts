@@ -10,7 +10,7 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; message?: string 
   malformed: { status: 400, message: 'The request contains invalid parameters or malformed data' },
   // Kadosei publishes 400 for any request it cannot take.
   unsupported_media_type: { status: 400, message: 'The request body must be application/json' },
-  payload_too_large: { status: 400, message: 'The request body is too large' },
+  payload_too_large: { status: 413, message: 'The request body is too large' },
   conflict: { status: 409 },
   method_not_allowed: { status: 405 },
   not_acceptable: { status: 406 },

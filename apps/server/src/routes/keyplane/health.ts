@@ -1,15 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
-import { problemResponse } from './schemas.js';
+import { publicProblems } from './schemas.js';
 
 const route = createRoute({
   method: 'get',
   path: '/healthz',
   responses: {
     200: withJson('Healthy', z.object({ status: z.literal('ok') })),
-    406: problemResponse('Not Acceptable'),
-    503: problemResponse('Store unavailable'),
+    ...publicProblems([503]),
   },
 });
 

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { loadOpenApiDocument } from '@keyplane/contract';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
-import { problemResponse } from './schemas.js';
+import { publicProblems } from './schemas.js';
 
 const OpenApiDocument = z
   .object({
@@ -17,7 +17,7 @@ const route = createRoute({
   path: '/openapi.json',
   responses: {
     200: withJson('This merged OpenAPI document.', OpenApiDocument),
-    406: problemResponse('Not Acceptable'),
+    ...publicProblems([]),
   },
 });
 

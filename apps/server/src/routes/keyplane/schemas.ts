@@ -13,8 +13,15 @@ export const problemResponse = (description: string) => ({
   content: { 'application/problem+json': { schema: KeyplaneProblem } },
 });
 
-/** The problem responses of keyplane's authenticated operations, 429 included: all are rate limited. */
-export const problems = <const S extends 400 | 401 | 403 | 404 | 415>(statuses: readonly S[]) =>
-  Object.fromEntries([...statuses, 429].map((status) => [status, problemResponse(String(status))])) as unknown as {
-    [K in S | 429]: ReturnType<typeof problemResponse>;
+const problemResponses = <const S extends number>(statuses: readonly S[]) =>
+  Object.fromEntries(statuses.map((status) => [status, problemResponse(String(status))])) as unknown as {
+    [K in S]: ReturnType<typeof problemResponse>;
   };
+
+/** The problem responses given, and keyplane's hygiene and rate limits, which every operation may answer. */
+export const problems = <const S extends 400 | 401 | 403 | 404 | 415>(statuses: readonly S[]) =>
+  problemResponses([...statuses, 406 as const, 413 as const, 429 as const]);
+
+/** The same for the operations that take no credential, and so have no key to limit. */
+export const publicProblems = <const S extends 503>(statuses: readonly S[]) =>
+  problemResponses([...statuses, 406 as const, 413 as const]);

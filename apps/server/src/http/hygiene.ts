@@ -1,0 +1,36 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { AppEnv } from './env.js';
+
+/** The largest request body any operation takes. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Whether an Accept header admits a JSON answer (every answer keyplane gives is JSON). */
+export function acceptsJson(accept: string | undefined): boolean {
+  if (!accept?.trim()) return true;
+  return accept.split(',').some((range) => {
+    const [type = '', ...parameters] = range.trim().toLowerCase().split(';');
+    const quality = parameters.map((parameter) => parameter.trim()).find((parameter) => parameter.startsWith('q='));
+    if (quality !== undefined && Number(quality.slice(2)) === 0) return false;
+    const media = type.trim();
+    return media === '*/*' || media === 'application/*' || media === 'application/json' || media.endsWith('+json');
+  });
+}
+
+/** 406 in the dialect's body when the client accepts no JSON. */
+export const negotiate: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (!acceptsJson(c.req.header('accept'))) {
+    return c.var.renderError(c, { kind: 'not_acceptable', message: 'This API answers in JSON only.' });
+  }
+  await next();
+};
+
+/** 413 in the dialect's body for a body over the limit, before any of it is parsed. */
+export const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: (c: Context<AppEnv>) =>
+    c.var.renderError(c, {
+      kind: 'payload_too_large',
+      message: `The request body is larger than ${MAX_BODY_BYTES / 1024} KiB.`,
+    }),
+});
