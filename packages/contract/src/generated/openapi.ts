@@ -497,7 +497,10 @@ export interface components {
             type: string;
             /** @description A short, human-readable summary of the problem type. */
             title: string;
-            /** @description The HTTP status code. */
+            /**
+             * Format: int64
+             * @description The HTTP status code.
+             */
             status: number;
             /** @description A human-readable explanation specific to this occurrence of the problem. */
             detail?: string;
@@ -587,6 +590,7 @@ export interface components {
         /** @description Body of the rotate call. May be omitted. */
         KeyplaneRotateRequest: {
             /**
+             * Format: int64
              * @description How long the previous secret keeps working, in seconds (at most 30 days). 0 stops it at once.
              * @default 0
              */
@@ -663,6 +667,7 @@ export interface components {
              */
             title: string;
             /**
+             * Format: int64
              * @description The HTTP status code.
              * @example 404
              */
@@ -716,22 +721,26 @@ export interface components {
             /** @description Name of the api key. */
             name: string;
             /**
+             * Format: int64
              * @description Creation time, in milliseconds since the Unix epoch.
              * @example 1700000000000
              */
             created_at: number;
             /**
+             * Format: int64
              * @description Time of the last update, in milliseconds since the Unix epoch.
              * @example 1700000000000
              */
             updated_at: number;
             /**
+             * Format: int64
              * @description Time the key was last used, in milliseconds since the Unix epoch.
              *     Absent until the key is used for the first time.
              * @example 1700000360000
              */
             last_used_at?: number;
             /**
+             * Format: int64
              * @description Expiry time, in milliseconds since the Unix epoch. The key stops
              *     authenticating at this time; absent when it never expires.
              * @example 1735689600000
@@ -772,6 +781,7 @@ export interface components {
              */
             scopes?: components["schemas"]["DiscueScopeRequest"][];
             /**
+             * Format: int64
              * @description Expiry time, in milliseconds since the Unix epoch: the key stops
              *     authenticating at this time. Omitted on create: the key never expires.
              *     On update, `null` removes the expiry; omitted leaves it unchanged.
@@ -855,6 +865,7 @@ export interface components {
              */
             token_type: "Bearer";
             /**
+             * Format: int64
              * @description Lifetime of the access token, in seconds.
              * @example 3600
              */
@@ -904,15 +915,27 @@ export interface components {
         };
         /** @description A page of the organization's API keys. */
         AerospikeApiKeyList: {
-            /** @description Number of API keys in this page. */
+            /**
+             * Format: int64
+             * @description Number of API keys in this page.
+             */
             count: number;
             /** @description Pagination information. */
             meta: {
-                /** @description Total number of API keys of the organization. */
+                /**
+                 * Format: int64
+                 * @description Total number of API keys of the organization.
+                 */
                 total: number;
-                /** @description The `limit` applied to this page. */
+                /**
+                 * Format: int64
+                 * @description The `limit` applied to this page.
+                 */
                 limit: number;
-                /** @description The `offset` applied to this page. */
+                /**
+                 * Format: int64
+                 * @description The `offset` applied to this page.
+                 */
                 offset: number;
             };
             /** @description The API keys of this page. */
@@ -1119,6 +1142,7 @@ export interface components {
             /** @description Human-readable explanation of the error. */
             message: string;
             /**
+             * Format: int64
              * @description The HTTP status code.
              * @example 404
              */
@@ -1278,6 +1302,23 @@ export interface components {
         KadoseiEmpty: Record<string, never>;
     };
     responses: {
+        /** @description Internal Server Error. Something failed on keyplane's side; the request changed nothing. */
+        KeyplaneInternalServerError: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "urn:keyplane:error:internal",
+                 *       "title": "Internal Server Error",
+                 *       "status": 500
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
         /** @description Content Too Large. The request body is over the 64 KiB limit. */
         KeyplaneContentTooLarge: {
             headers: {
@@ -1805,6 +1846,14 @@ export interface components {
         DiscueTooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["DiscueRequestId"];
+                /** @description Seconds until the limit lets requests through again. */
+                "Retry-After"?: number;
+                /** @description Requests allowed in the window. */
+                "RateLimit-Limit"?: number;
+                /** @description Requests left in the window. */
+                "RateLimit-Remaining"?: number;
+                /** @description Seconds until the window resets. */
+                "RateLimit-Reset"?: number;
                 [name: string]: unknown;
             };
             content: {
@@ -2283,6 +2332,23 @@ export interface components {
                 "application/json": components["schemas"]["DigaErrorResponseSchema"];
             };
         };
+        /** @description Internal Server Error. Something failed on keyplane's side; the request changed nothing. */
+        KadoseiInternalServerError: {
+            headers: {
+                "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "Internal Server Error",
+                 *       "message": "Something went wrong on our side",
+                 *       "code": 500
+                 *     }
+                 */
+                "application/json": components["schemas"]["KadoseiError"];
+            };
+        };
         /** @description Content Too Large. The request body is over the 64 KiB limit. */
         KadoseiContentTooLarge: {
             headers: {
@@ -2637,6 +2703,7 @@ export interface operations {
             200: components["responses"]["KeyplaneHealthy"];
             406: components["responses"]["KeyplaneNotAcceptable"];
             413: components["responses"]["KeyplaneContentTooLarge"];
+            500: components["responses"]["KeyplaneInternalServerError"];
             503: components["responses"]["KeyplaneStoreUnavailable"];
         };
     };
@@ -2652,6 +2719,7 @@ export interface operations {
             200: components["responses"]["KeyplaneOpenApiDocument"];
             406: components["responses"]["KeyplaneNotAcceptable"];
             413: components["responses"]["KeyplaneContentTooLarge"];
+            500: components["responses"]["KeyplaneInternalServerError"];
         };
     };
     keyplaneCreateOrganization: {
@@ -2680,6 +2748,7 @@ export interface operations {
             413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
             429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
         };
     };
     keyplaneVerifyKey: {
@@ -2711,6 +2780,7 @@ export interface operations {
             413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
             429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
         };
     };
     keyplaneRotateKey: {
@@ -2743,6 +2813,7 @@ export interface operations {
             413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
             429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
         };
     };
     keyplaneListAuditEvents: {
@@ -2766,6 +2837,7 @@ export interface operations {
             406: components["responses"]["KeyplaneNotAcceptable"];
             413: components["responses"]["KeyplaneContentTooLarge"];
             429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
         };
     };
     discueListApiKeys: {
@@ -3222,6 +3294,7 @@ export interface operations {
             406: components["responses"]["KadoseiNotAcceptable"];
             413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
+            500: components["responses"]["KadoseiInternalServerError"];
         };
     };
     kadoseiCreateApplication: {
@@ -3250,6 +3323,7 @@ export interface operations {
             406: components["responses"]["KadoseiNotAcceptable"];
             413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
+            500: components["responses"]["KadoseiInternalServerError"];
         };
     };
     kadoseiGetApplication: {
@@ -3272,6 +3346,7 @@ export interface operations {
             406: components["responses"]["KadoseiNotAcceptable"];
             413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
+            500: components["responses"]["KadoseiInternalServerError"];
         };
     };
     kadoseiListApiKeys: {
@@ -3294,6 +3369,7 @@ export interface operations {
             406: components["responses"]["KadoseiNotAcceptable"];
             413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
+            500: components["responses"]["KadoseiInternalServerError"];
         };
     };
     kadoseiCreateApiKey: {
@@ -3329,6 +3405,7 @@ export interface operations {
             406: components["responses"]["KadoseiNotAcceptable"];
             413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
+            500: components["responses"]["KadoseiInternalServerError"];
         };
     };
     kadoseiGetApiKey: {
@@ -3353,6 +3430,7 @@ export interface operations {
             406: components["responses"]["KadoseiNotAcceptable"];
             413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
+            500: components["responses"]["KadoseiInternalServerError"];
         };
     };
     kadoseiRevokeApiKey: {
@@ -3377,6 +3455,7 @@ export interface operations {
             406: components["responses"]["KadoseiNotAcceptable"];
             413: components["responses"]["KadoseiContentTooLarge"];
             429: components["responses"]["KadoseiTooManyRequests"];
+            500: components["responses"]["KadoseiInternalServerError"];
         };
     };
 }

@@ -20,8 +20,8 @@ const problemResponses = <const S extends number>(statuses: readonly S[]) =>
 
 /** The problem responses given, and keyplane's hygiene and rate limits, which every operation may answer. */
 export const problems = <const S extends 400 | 401 | 403 | 404 | 415>(statuses: readonly S[]) =>
-  problemResponses([...statuses, 406 as const, 413 as const, 429 as const]);
+  problemResponses([...statuses, 406 as const, 413 as const, 429 as const, 500 as const]);
 
 /** The same for the operations that take no credential, and so have no key to limit. */
 export const publicProblems = <const S extends 503>(statuses: readonly S[]) =>
-  problemResponses([...statuses, 406 as const, 413 as const]);
+  problemResponses([...statuses, 406 as const, 413 as const, 500 as const]);
