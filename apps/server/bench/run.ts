@@ -140,11 +140,16 @@ async function start(script: string, env: Record<string, string>): Promise<Runni
   });
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
-    child.stdout?.on('data', (chunk) => {
+    const listen = (chunk: Buffer) => {
       output += chunk;
       const match = /"port":(\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    });
+      if (!match) return;
+      // From here on the request log is drained unread, so that reading it costs the load nothing.
+      child.stdout?.off('data', listen);
+      child.stdout?.resume();
+      resolve(Number(match[1]));
+    };
+    child.stdout?.on('data', listen);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${output}`)));
   });
   return {

@@ -30,7 +30,7 @@ export interface AppOptions {
   readonly onUnexpectedError?: (error: unknown, c: Context<AppEnv>) => void;
   /** Request and failed-authentication limits; none when absent. */
   readonly rateLimits?: RateLimits;
-  /** Take the client's address from X-Forwarded-For (behind a load balancer that sets it). */
+  /** Take the client's address from X-Forwarded-For, as the load balancer in front appended it. */
   readonly trustProxy?: boolean;
   /** True once the server is shutting down: answers then close their connection. */
   readonly isDraining?: () => boolean;
@@ -61,9 +61,13 @@ function errorOfException(error: unknown): KeyplaneError | null {
 }
 
 /** The whole HTTP surface: every dialect's operations over one Keyplane. */
-/** The client's address: the connection's peer, or the proxy's word for it when trusted. */
+/**
+ * The client's address: the connection's peer, or, behind a trusted load balancer, the
+ * last X-Forwarded-For entry — the one the balancer appended; the ones before it are
+ * whatever the client chose to send.
+ */
 function clientAddressOf(c: Context<AppEnv>, trustProxy: boolean): string {
-  const forwarded = trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+  const forwarded = trustProxy ? c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim() : undefined;
   if (forwarded) return forwarded;
   try {
     return getConnInfo(c).remote.address ?? 'unknown';

@@ -7,7 +7,8 @@ try {
   const config = readConfig();
   const server = await startServer(config);
   if (server.generatedRootKey) {
-    process.stdout.write(
+    // On stderr, for the operator, apart from the JSON log lines that collectors keep.
+    process.stderr.write(
       [
         '',
         'A root key was generated for the default organization. It is shown only this once:',

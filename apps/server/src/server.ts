@@ -7,7 +7,7 @@ import { openEmbeddedStore, openPostgresStore } from '@keyplane/store';
 import { Redis } from 'ioredis';
 import { createApp } from './app.js';
 import { RateLimits } from './http/rate-limits.js';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { log } from './log.js';
 
 export interface RunningServer {
@@ -60,6 +60,15 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const store = await openConfiguredStore(config);
   const tokens = new TokenAuthority(await signingKeys(config, store), { ttlSeconds: config.tokenTtlSeconds });
   const digest = secretDigest(config.hashSecret ?? (await storedSecret(store, 'secret_digest_key')));
+  // A digest key other than the one the stored secrets were digested with would silently
+  // invalidate every key: refuse to start instead.
+  const check = digest('keyplane digest check');
+  if ((await store.putSettingIfAbsent('secret_digest_check', check)) !== check) {
+    await store.close();
+    throw new ConfigError(
+      'KEYPLANE_HASH_SECRET: differs from the secret this store digested its keys with; every key would stop working',
+    );
+  }
   const keyplane = new Keyplane(store, { tokens, digest });
   const { generatedSecret } = await keyplane.initializeRoot(config.rootKey);
   const redis = config.rateLimits.redisUrl ? await connectRedis(config.rateLimits.redisUrl) : undefined;
@@ -104,10 +113,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       } finally {
         clearInterval(idle);
         clearTimeout(deadline);
+        await keyplane.close();
+        await store.close();
+        await redis?.quit();
       }
-      await keyplane.close();
-      await store.close();
-      await redis?.quit();
     },
   };
 }

@@ -58,7 +58,7 @@ describe('the failed-authentication lockout', () => {
 
   it('locks a client out after several invalid credentials: 403 on discue, 429 elsewhere, then lets it back', async () => {
     const organization = await newOrganization(harness);
-    for (let attempt = 0; attempt < 4; attempt += 1) {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
       expect((await harness.fetch('/v1/api_keys', { headers: { 'X-API-KEY': `wrong-${attempt}` } })).status).toBe(401);
     }
     const discueAnswer = await harness.fetch('/v1/api_keys', { headers: { 'X-API-KEY': organization.adminKey } });
@@ -81,7 +81,7 @@ describe('the failed-authentication lockout', () => {
   });
 
   it('counts failed client-credentials grants too', async () => {
-    for (let attempt = 0; attempt < 4; attempt += 1) {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
       const response = await harness.fetch('/oauth/token', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
@@ -99,14 +99,15 @@ describe.runIf(process.env.REDIS_URL)('limits shared through Redis', () => {
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.quit()));
   });
-  const instance = () => {
+  const instance = async () => {
     const redis = new Redis(process.env.REDIS_URL as string);
     clients.push(redis);
+    await redis.ping();
     return new RateLimits({ perKeyPerMinute: 4, failedAuthPerMinute: 2, lockoutSeconds: 30, redis });
   };
 
   it('lets several instances enforce one limit per key and one lockout per client', async () => {
-    const [a, b] = [instance(), instance()];
+    const [a, b] = [await instance(), await instance()];
     const key = `key-${randomUUID()}`;
     const allowed: boolean[] = [];
     for (let request = 0; request < 6; request += 1) {
@@ -116,9 +117,8 @@ describe.runIf(process.env.REDIS_URL)('limits shared through Redis', () => {
 
     const client = `client-${randomUUID()}`;
     await a.recordFailure(client);
+    expect(await b.lockout(client)).toBeNull();
     await b.recordFailure(client);
-    expect(await a.lockout(client)).toBeNull();
-    await a.recordFailure(client);
-    expect(await b.lockout(client)).toMatchObject({ allowed: false });
+    expect(await a.lockout(client)).toMatchObject({ allowed: false });
   });
 });

@@ -97,6 +97,20 @@ describe('the server process', () => {
     }
   });
 
+  it('refuses to start with another digest secret than the one its keys were digested with', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'keyplane-digest-'));
+    try {
+      const first = await startServerProcess({ KEYPLANE_DATA_DIR: folder, KEYPLANE_HASH_SECRET: 'the-first-digest-secret-of-enough-length' });
+      expect(await first.stop()).toBe(0);
+      const changed = await failedStart({ PORT: '0', KEYPLANE_DATA_DIR: folder, KEYPLANE_HASH_SECRET: 'another-digest-secret-of-enough-length!' });
+      expect(changed.code).toBe(1);
+      expect(changed.output).toContain('KEYPLANE_HASH_SECRET');
+      expect(changed.output).not.toContain('another-digest-secret');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start on a wrong setting, naming the variable', async () => {
     const badPort = await failedStart({ PORT: 'eighty', KEYPLANE_DATA_DIR: dataDir });
     expect(badPort.code).toBe(1);

@@ -49,7 +49,13 @@ export class RateLimits {
     this.#settings = settings;
     const limiter = (options: IRateLimiterOptions) =>
       settings.redis
-        ? new RateLimiterRedis({ ...options, storeClient: settings.redis, rejectIfRedisNotReady: false })
+        ? new RateLimiterRedis({
+            ...options,
+            storeClient: settings.redis,
+            rejectIfRedisNotReady: true,
+            // When Redis cannot answer, this instance counts alone rather than failing requests.
+            insuranceLimiter: new RateLimiterMemory(options),
+          })
         : new RateLimiterMemory(options);
     this.#perKey =
       settings.perKeyPerMinute > 0 ? limiter({ keyPrefix: 'keyplane:key', points: settings.perKeyPerMinute, duration: 60 }) : null;
@@ -85,9 +91,15 @@ export class RateLimits {
     return { allowed: false, limit: this.#settings.failedAuthPerMinute, remaining: 0, resetSeconds: seconds(state.msBeforeNext) };
   }
 
+  /** Counts a failed authentication; the one that reaches the limit locks the client out. */
   async recordFailure(client: string): Promise<void> {
-    await this.#failures?.consume(client).catch((rejection: unknown) => {
+    const failures = this.#failures;
+    if (!failures) return;
+    try {
+      const result = await failures.consume(client);
+      if (result.remainingPoints === 0) await failures.block(client, this.#settings.lockoutSeconds);
+    } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-    });
+    }
   }
 }

@@ -6,7 +6,7 @@ const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly url: string;
-  /** Everything the process wrote to stdout so far. */
+  /** Everything the process wrote so far, stdout then stderr. */
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -63,7 +63,7 @@ export async function startServerProcess(env: Record<string, string | undefined>
   return {
     child,
     url: `http://127.0.0.1:${port}`,
-    output: () => stdout,
+    output: () => `${stdout}${stderr}`,
     async stop(signal = 'SIGTERM') {
       child.kill(signal);
       return exited;

@@ -102,6 +102,9 @@ export const issueToken = defineOperation(
       if (issued.error.kind === 'unauthenticated') await limits?.recordFailure(c.var.clientAddress);
       return issued;
     }
+    // A grant is a request of its key: it counts against the key's rate.
+    const allowance = await limits?.consume(parsed.data.client_id);
+    if (allowance && !allowance.allowed) return overLimit(c, allowance, 'key_rate');
     return {
       status: 200,
       headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' },
