@@ -54,6 +54,13 @@ function writeLoad(url: string, workers = 8) {
   };
 }
 
+async function expectAllStored(url: string, ids: readonly string[]) {
+  const root = rootClient(url);
+  for (const id of ids) {
+    expect((await root.GET('/v1/api_key/{id}', { params: { path: { id } } })).response.status, id).toBe(200);
+  }
+}
+
 describe.each(STORE_KINDS)('crash safety on the %s store', (kind) => {
   it('loses no acknowledged write and leaves no half-made key when killed with SIGKILL', async () => {
     const settings = await storeSettings(kind);
@@ -67,9 +74,7 @@ describe.each(STORE_KINDS)('crash safety on the %s store', (kind) => {
     const second = await startServerProcess(settings);
     cleanups.push(async () => void (await second.stop()));
     const root = rootClient(second.url);
-    for (const id of load.acknowledged) {
-      expect((await root.GET('/v1/api_key/{id}', { params: { path: { id } } })).response.status, id).toBe(200);
-    }
+    await expectAllStored(second.url, load.acknowledged);
     // Every stored key came with its audit event, in one transaction: no key is half made.
     const keys = (await diga.listKeys(root, { limit: 1000 })).data.map((key) => key.id);
     const created = new Set<string>();
@@ -104,9 +109,6 @@ describe.each(STORE_KINDS)('crash safety on the %s store', (kind) => {
 
     const restarted = await startServerProcess(settings);
     cleanups.push(async () => void (await restarted.stop()));
-    const root = rootClient(restarted.url);
-    for (const id of load.acknowledged) {
-      expect((await root.GET('/v1/api_key/{id}', { params: { path: { id } } })).response.status, id).toBe(200);
-    }
+    await expectAllStored(restarted.url, load.acknowledged);
   }, 60_000);
 });

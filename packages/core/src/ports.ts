@@ -1,20 +1,10 @@
 import type { ApiKey, Application, AuditEvent, KeyStatus, Organization } from './model.js';
 import type { Access } from './permissions.js';
 
-export interface NewKey {
-  readonly id: string;
-  readonly organizationId: string;
-  readonly applicationId: string;
-  readonly name: string;
-  readonly status: KeyStatus;
-  readonly access: Access;
+/** A key to store: what it will be, less what only use and time give it, plus its secret's digest. */
+export type NewKey = Omit<ApiKey, 'updatedAt' | 'lastUsedAt' | 'rotatedAt' | 'previousSecretExpiresAt'> & {
   readonly secretHash: string;
-  readonly hint: string;
-  readonly lastFour: string;
-  readonly createdBy: string | null;
-  readonly createdAt: Date;
-  readonly expiresAt: Date | null;
-}
+};
 
 export interface KeyChanges {
   readonly name?: string;
