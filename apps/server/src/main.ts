@@ -1,11 +1,31 @@
 import { StoreUnavailableError } from '@keyplane/store';
 import { ConfigError, readConfig } from './config.js';
 import { log } from './log.js';
-import { RedisUnavailableError, startServer } from './server.js';
+import { RedisUnavailableError, type RunningServer, startServer } from './server.js';
+
+// Signal handlers come first: a signal that arrived before them would kill the process
+// outright, without the drain.
+let server: RunningServer | undefined;
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  log('info', 'shutting down', { signal });
+  if (!server) process.exit(0);
+  server.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      log('error', 'shutdown failed', { error: String(error) });
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
 
 try {
   const config = readConfig();
-  const server = await startServer(config);
+  server = await startServer(config);
   if (server.generatedRootKey) {
     // On stderr, for the operator, apart from the JSON log lines that collectors keep.
     process.stderr.write(
@@ -26,22 +46,6 @@ try {
     store: config.database ? 'postgres' : 'embedded',
     ...(config.database ? {} : { dataDir: config.dataDir }),
   });
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log('info', 'shutting down', { signal });
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log('error', 'shutdown failed', { error: String(error) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 } catch (error) {
   const expected =
     error instanceof ConfigError || error instanceof StoreUnavailableError || error instanceof RedisUnavailableError;
