@@ -39,6 +39,12 @@ export function errorResponses<const S extends ErrorStatus, Schema extends z.Zod
   ) as unknown as { [K in S]: { description: string; content: { 'application/json': { schema: Schema } } } };
 }
 
+/** What keyplane may answer on any operation of any dialect: 406, 413 and its rate limits. */
+export const ADDED_STATUSES = [406, 413, 429] as const;
+
+/** The declarations of the statuses keyplane adds, in a dialect's error body. */
+export const addedResponses = <Schema extends z.ZodType>(schema: Schema) => errorResponses(ADDED_STATUSES, schema);
+
 /** A response declaration with a JSON body. */
 export const withJson = <S extends z.ZodType>(description: string, schema: S) => ({
   description,

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
-import { AerospikeError, aerospikeTooManyRequests } from './schemas.js';
+import { AerospikeError, aerospikeAdded } from './schemas.js';
 
 const route = createRoute({
   method: 'delete',
@@ -12,7 +12,7 @@ const route = createRoute({
     401: withJson('Access token is missing or invalid', AerospikeError),
     403: withJson('Permission denied', AerospikeError),
     404: withJson('Resource not found', AerospikeError),
-    ...aerospikeTooManyRequests,
+    ...aerospikeAdded,
     500: withJson('Internal Server Error', AerospikeError),
   },
 });

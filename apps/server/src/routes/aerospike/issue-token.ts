@@ -8,7 +8,7 @@ import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
 import { aerospike } from './dialect.js';
 import { grantsFromScope, scopeOf } from './scopes.js';
-import { AerospikeError, AerospikeOAuthError, aerospikeTooManyRequests } from './schemas.js';
+import { AerospikeError, AerospikeOAuthError, aerospikeAdded } from './schemas.js';
 
 const TokenRequest = z.object({
   grant_type: z.literal('client_credentials'),
@@ -43,7 +43,7 @@ const route = createRoute({
     ),
     400: withJson('The request is not a valid client-credentials grant.', AerospikeOAuthError),
     401: withJson('Unknown client, or a wrong secret.', AerospikeOAuthError),
-    ...aerospikeTooManyRequests,
+    ...aerospikeAdded,
     500: withJson('Internal Server Error', AerospikeError),
   },
 });

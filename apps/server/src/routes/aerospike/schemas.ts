@@ -1,22 +1,17 @@
 import { z } from '@hono/zod-openapi';
-import { withJson } from '../../http/responses.js';
+import { addedResponses, withJson } from '../../http/responses.js';
 
 export const AerospikeError = z
   .object({ code: z.string().optional(), message: z.string() })
   .catchall(z.unknown());
 
-/** What any Aerospike operation may answer besides its own: keyplane's hygiene and rate limits. */
-export const aerospikeTooManyRequests = {
-  406: withJson('Not Acceptable', AerospikeError),
-  413: withJson('Content Too Large', AerospikeError),
-  429: withJson('Too Many Requests', AerospikeError),
-};
+export const aerospikeAdded = addedResponses(AerospikeError);
 
 export const aerospikeErrors = {
   400: withJson('Bad Request', AerospikeError),
   401: withJson('Access token is missing or invalid', AerospikeError),
   403: withJson('Permission denied', AerospikeError),
-  ...aerospikeTooManyRequests,
+  ...aerospikeAdded,
   500: withJson('Internal Server Error', AerospikeError),
 };
 

@@ -7,7 +7,7 @@ import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
 import { diga } from './dialect.js';
 import { toDigaKey } from './mapping.js';
-import { DigaErrorResponseSchema, DigaRedactedApiKeyResponseSchema, digaTooManyRequests } from './schemas.js';
+import { DigaErrorResponseSchema, DigaRedactedApiKeyResponseSchema, digaAdded } from './schemas.js';
 
 const route = createRoute({
   method: 'get',
@@ -35,7 +35,7 @@ const route = createRoute({
     ),
     403: withJson('Forbidden - Insufficient permissions', DigaErrorResponseSchema),
     422: withJson('Unprocessable entity - Invalid pagination', DigaErrorResponseSchema),
-    ...digaTooManyRequests,
+    ...digaAdded,
     500: withJson('Internal Server Error', DigaErrorResponseSchema),
   },
 });

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { withJson } from '../../http/responses.js';
+import { addedResponses, withJson } from '../../http/responses.js';
 import { futureTimestamp, storedText } from '../../http/schemas.js';
 
 export const DigaErrorResponseSchema = z.object({
@@ -14,17 +14,12 @@ export const DigaHTTPValidationError = z.object({
     .optional(),
 });
 
-/** What any diga operation may answer besides its own: keyplane's hygiene and rate limits. */
-export const digaTooManyRequests = {
-  406: withJson('Not Acceptable', DigaErrorResponseSchema),
-  413: withJson('Content Too Large', DigaErrorResponseSchema),
-  429: withJson('Too Many Requests', DigaErrorResponseSchema),
-};
+export const digaAdded = addedResponses(DigaErrorResponseSchema);
 
 export const digaErrors = {
   403: withJson('Forbidden - Insufficient permissions', DigaErrorResponseSchema),
   422: withJson('Validation Error', DigaHTTPValidationError),
-  ...digaTooManyRequests,
+  ...digaAdded,
   500: withJson('Internal Server Error', DigaErrorResponseSchema),
 };
 

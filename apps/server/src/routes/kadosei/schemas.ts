@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { errorResponses } from '../../http/responses.js';
+import { ADDED_STATUSES, errorResponses } from '../../http/responses.js';
 import { timestamp } from '../../http/schemas.js';
 
 export const KadoseiError = z.object({
@@ -11,7 +11,7 @@ export const KadoseiError = z.object({
 
 /** The statuses given, and keyplane's hygiene and rate limits, which every operation may answer. */
 export const kadoseiErrors = <const S extends 400 | 401 | 403 | 404>(statuses: readonly S[]) =>
-  errorResponses([...statuses, 406 as const, 413 as const, 429 as const, 500 as const], KadoseiError);
+  errorResponses([...statuses, ...ADDED_STATUSES, 500 as const], KadoseiError);
 
 export const KadoseiApplication = z.object({
   id: z.uuid(),

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ADDED_STATUSES } from '../../http/responses.js';
 
 export const KeyplaneProblem = z.object({
   type: z.string(),
@@ -20,7 +21,7 @@ const problemResponses = <const S extends number>(statuses: readonly S[]) =>
 
 /** The problem responses given, and keyplane's hygiene and rate limits, which every operation may answer. */
 export const problems = <const S extends 400 | 401 | 403 | 404 | 415>(statuses: readonly S[]) =>
-  problemResponses([...statuses, 406 as const, 413 as const, 429 as const, 500 as const]);
+  problemResponses([...statuses, ...ADDED_STATUSES, 500 as const]);
 
 /** The same for the operations that take no credential, and so have no key to limit. */
 export const publicProblems = <const S extends 503>(statuses: readonly S[]) =>
