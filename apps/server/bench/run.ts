@@ -74,7 +74,7 @@ async function openDatabase(backend: Backend): Promise<{ db: SqlDatabase; env: R
 async function prepare(backend: Backend, count: number): Promise<Prepared> {
   const { db, env, cleanup } = await openDatabase(backend);
   await migrate(db);
-  const keyplane = new Keyplane(createKeyplaneStore(db), { digest: secretDigest(HASH_SECRET) });
+  const keyplane = new Keyplane(createKeyplaneStore(db), { digest: secretDigest(HASH_SECRET), cursorSecret: HASH_SECRET });
   await keyplane.initializeRoot(ROOT_KEY);
   const root = (await keyplane.authenticate(ROOT_KEY, 'bench')) as { ok: true; value: Principal };
   const organization = await keyplane.createOrganization(root.value, { name: 'bench' });
@@ -97,6 +97,9 @@ async function prepare(backend: Backend, count: number): Promise<Prepared> {
       [organization.value.organization.id, application.id, new Date(Date.now() - 60_000), from, to],
     );
   }
+  await db.query('update organizations set key_count = (select count(*) from api_keys where organization_id = $1) where id = $1', [
+    organization.value.organization.id,
+  ]);
   if (count > 2) log(`${backend}: seeded ${count - 2} keys in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await db.exec('analyze api_keys');
   const cursorAt = async (offset: number) => {
@@ -134,6 +137,7 @@ async function start(script: string, env: Record<string, string>): Promise<Runni
       // The hot path is measured, not the limits: one key sends every request here.
       KEYPLANE_RATE_LIMIT_PER_MINUTE: '0',
       KEYPLANE_AUTH_FAILURES_PER_MINUTE: '0',
+      KEYPLANE_MAX_KEYS_PER_ORGANIZATION: '10000000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -41,6 +41,7 @@ const Environment = z.object({
   KEYPLANE_AUTH_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   KEYPLANE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   KEYPLANE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+  KEYPLANE_MAX_KEYS_PER_ORGANIZATION: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
 });
 
 export interface Config {
@@ -64,6 +65,8 @@ export interface Config {
     readonly redisUrl: string | undefined;
   };
   readonly trustProxy: boolean;
+  /** Most keys one organization may hold. */
+  readonly maxKeysPerOrganization: number;
 }
 
 export class ConfigError extends Error {
@@ -95,5 +98,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redisUrl: data.REDIS_URL,
     },
     trustProxy: data.KEYPLANE_TRUST_PROXY === 'true',
+    maxKeysPerOrganization: data.KEYPLANE_MAX_KEYS_PER_ORGANIZATION,
   };
 }

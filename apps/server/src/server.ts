@@ -59,7 +59,8 @@ async function connectRedis(url: string): Promise<Redis> {
 export async function startServer(config: Config): Promise<RunningServer> {
   const store = await openConfiguredStore(config);
   const tokens = new TokenAuthority(await signingKeys(config, store), { ttlSeconds: config.tokenTtlSeconds });
-  const digest = secretDigest(config.hashSecret ?? (await storedSecret(store, 'secret_digest_key')));
+  const serverSecret = config.hashSecret ?? (await storedSecret(store, 'secret_digest_key'));
+  const digest = secretDigest(serverSecret);
   // A digest key other than the one the stored secrets were digested with would silently
   // invalidate every key: refuse to start instead.
   const check = digest('keyplane digest check');
@@ -69,7 +70,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
       'KEYPLANE_HASH_SECRET: differs from the secret this store digested its keys with; every key would stop working',
     );
   }
-  const keyplane = new Keyplane(store, { tokens, digest });
+  const keyplane = new Keyplane(store, {
+    tokens,
+    digest,
+    cursorSecret: serverSecret,
+    maxKeysPerOrganization: config.maxKeysPerOrganization,
+  });
   const { generatedSecret } = await keyplane.initializeRoot(config.rootKey);
   const redis = config.rateLimits.redisUrl ? await connectRedis(config.rateLimits.redisUrl) : undefined;
   const rateLimits = new RateLimits({ ...config.rateLimits, ...(redis ? { redis } : {}) });

@@ -1,3 +1,4 @@
+export * from './cursors.js';
 export * from './key-format.js';
 export * from './keyplane.js';
 export * from './model.js';

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CursorSealer } from './cursors.js';
 import { describeSecret, digestsEqual, generateSecret, isWellFormedSecret, type SecretDigest } from './key-format.js';
 import type { ApiKey, Application, AuditAction, AuditEvent, KeyStatus, Organization, Principal } from './model.js';
 import {
@@ -13,9 +14,9 @@ import {
   parsePermission,
   UNRESTRICTED,
 } from './permissions.js';
-import type { KeyBySecret, KeyOrder, KeyplaneStore } from './ports.js';
+import type { KeyBySecret, KeyChanges, KeyOrder, KeyplaneStore } from './ports.js';
 import { type Err, fail, isErr, ok, type Result } from './result.js';
-import { looksLikeToken, type TokenAuthority } from './tokens.js';
+import { looksLikeToken, type TokenAuthority, type TokenClaims } from './tokens.js';
 import { KeyUsage } from './usage.js';
 
 const ROOT_CREDENTIAL_SETTING = 'root_credential_sha256';
@@ -46,9 +47,10 @@ export interface KeyPageRequest {
   readonly applicationId?: string;
   readonly order: KeyOrder;
   readonly limit: number;
-  /** Key ids to page after or before (not both), or a 1-based page number. */
+  /** Key ids to page after or before (not both), a cursor this API returned, or a 1-based page number. */
   readonly after?: string;
   readonly before?: string;
+  readonly cursor?: string;
   readonly page?: number;
   readonly offset?: number;
   /** Count every key as well: a full scan of the organization's keys, so only when asked. */
@@ -58,6 +60,8 @@ export interface KeyPageRequest {
 export interface KeyPage {
   readonly keys: ApiKey[];
   readonly hasMore: boolean;
+  /** Where the next page starts, sealed: present when there are more keys after this page. */
+  readonly nextCursor: string | null;
   /** Present when asked for with `withTotal`. */
   readonly total?: number;
 }
@@ -83,6 +87,11 @@ export interface AuditPage {
   readonly nextCursor: string | null;
 }
 
+export interface ApplicationPage {
+  readonly applications: Application[];
+  readonly nextCursor: string | null;
+}
+
 export interface KeyplaneOptions {
   /** How secrets become stored digests (`secretDigest(serverSecret)`). */
   readonly digest: SecretDigest;
@@ -91,27 +100,48 @@ export interface KeyplaneOptions {
   readonly tokens?: TokenAuthority;
   /** How often last-use times are written to the store, in milliseconds. */
   readonly usageFlushIntervalMs?: number;
+  /** The server secret page cursors are sealed with (32+ characters). */
+  readonly cursorSecret: string;
+  /** Most keys one organization may hold. */
+  readonly maxKeysPerOrganization?: number;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: string): boolean => UUID_PATTERN.test(value);
+export const DEFAULT_MAX_KEYS_PER_ORGANIZATION = 10_000;
+
+/**
+ * Ids are uuids in lower case. The HTTP edge puts every id it receives in this form, so
+ * that one key has one id wherever it is compared or cached; any other string names nothing.
+ */
+const CANONICAL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const isCanonicalId = (value: string): boolean => CANONICAL_ID.test(value);
 
 const notFound = (what = 'API key'): Err => fail('not_found', `No ${what} with that id.`);
 /** Reasons of invalid pagination, for dialects that word them their own way. */
 export type PaginationReason = 'both_cursors' | 'unknown_cursor' | 'bad_cursor';
 const invalidPagination = (reason: PaginationReason, message: string): Err => fail('invalid', message, { reason });
 const escalation = (): Err => fail('forbidden', 'A key cannot grant permissions its creator does not hold.');
+const badCursor = (): Err => invalidPagination('bad_cursor', 'The cursor is not one this API returned.');
 
-const CURSOR_PREFIX = 'seq:';
-
-function encodeCursor(sequence: string): string {
-  return Buffer.from(CURSOR_PREFIX + sequence).toString('base64url');
+/** A position in a list ordered by creation: the time and id of the last item seen. */
+type Position = { readonly createdAt: Date; readonly id: string };
+const formatPosition = ({ createdAt, id }: Position) => `${createdAt.toISOString()}|${id}`;
+function parsePosition(text: string | null): Position | null {
+  const [time = '', id = '', ...rest] = (text ?? '').split('|');
+  const createdAt = new Date(time);
+  return rest.length === 0 && isCanonicalId(id) && !Number.isNaN(createdAt.getTime()) ? { createdAt, id } : null;
 }
 
-function decodeCursor(cursor: string): string | null {
-  const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const sequence = text.startsWith(CURSOR_PREFIX) ? text.slice(CURSOR_PREFIX.length) : '';
-  return /^[1-9]\d{0,17}$/.test(sequence) ? sequence : null;
+/**
+ * Whether a change brings a key back to life: enables a disabled key, or moves its expiry
+ * later or away. That grants its access again, so it asks what creating the key would.
+ */
+function revives(current: ApiKey, update: { status?: KeyStatus; expiresAt?: Date | null }): boolean {
+  const enables = update.status === 'enabled' && current.status === 'disabled';
+  const extends_ =
+    update.expiresAt !== undefined &&
+    current.expiresAt !== null &&
+    (update.expiresAt === null || update.expiresAt.getTime() > current.expiresAt.getTime());
+  return enables || extends_;
 }
 
 /** What `next` grants beyond `current`: a change may only add what its author holds. */
@@ -132,6 +162,8 @@ export class Keyplane {
   readonly #tokens: TokenAuthority | undefined;
   readonly #usage: KeyUsage;
   readonly #digest: SecretDigest;
+  readonly #cursors: CursorSealer;
+  readonly #maxKeys: number;
   #root: { digest: string; organizationId: string } | null = null;
 
   constructor(store: KeyplaneStore, options: KeyplaneOptions) {
@@ -140,6 +172,8 @@ export class Keyplane {
     this.#now = options.now ?? (() => new Date());
     this.#tokens = options.tokens;
     this.#usage = new KeyUsage(store, options.usageFlushIntervalMs ?? 5_000);
+    this.#cursors = new CursorSealer(options.cursorSecret);
+    this.#maxKeys = options.maxKeysPerOrganization ?? DEFAULT_MAX_KEYS_PER_ORGANIZATION;
   }
 
   /**
@@ -172,7 +206,7 @@ export class Keyplane {
     }
     const found = await this.#findUsableKey(credential);
     if (!found.ok) return found;
-    const key = found.value;
+    const { key } = found.value;
     this.#usage.record(key.id, this.#now());
     return ok({ organizationId: key.organizationId, keyId: key.id, access: key.access, requestId });
   }
@@ -188,10 +222,10 @@ export class Keyplane {
   }): Promise<Result<IssuedToken>> {
     if (!this.#tokens) return fail('unavailable', 'Access tokens are not enabled.');
     const found = await this.#findUsableKey(request.clientSecret);
-    if (!found.ok || found.value.id !== request.clientId) {
+    if (!found.ok || found.value.key.id !== request.clientId) {
       return fail('unauthenticated', 'The client id or secret is wrong.');
     }
-    const key = found.value;
+    const { key, secretGeneration } = found.value;
     const granted = narrow(key.access, request.permissions);
     if (!granted.restricted || granted.grants.length === 0) {
       return fail('forbidden', 'The key holds none of the requested permissions.');
@@ -200,6 +234,7 @@ export class Keyplane {
       keyId: key.id,
       organizationId: key.organizationId,
       permissions: formatPermissions(granted.grants),
+      secretGeneration,
     });
     this.#usage.record(key.id, this.#now());
     return ok({ token, expiresAt, ttlSeconds: this.#tokens.ttlSeconds, grants: granted.grants });
@@ -232,37 +267,49 @@ export class Keyplane {
         expiresAt: request.expiresAt ?? null,
       },
       this.#audit(principal, 'api_key.created', id, { name: request.name, applicationId: application.id }),
+      this.#maxKeys,
     );
+    if (!key) {
+      return fail('quota_exceeded', `The organization already holds its quota of ${this.#maxKeys} keys.`);
+    }
     return ok({ key, secret });
   }
 
-  /** Every key of the organization (or of one application), oldest first. */
-  async listKeys(principal: Principal, applicationId?: string): Promise<Result<ApiKey[]>> {
+  /** Every key of the organization, oldest first: at most its quota of keys. */
+  async listKeys(principal: Principal): Promise<Result<ApiKey[]>> {
     const denied = this.#require(principal, 'api_keys', 'read');
     if (denied) return denied;
-    if (applicationId !== undefined && !(await this.#findApplication(principal, applicationId))) {
-      return notFound('application');
-    }
-    const keys = await this.#store.listKeys(principal.organizationId, {
-      order: 'asc',
-      ...(applicationId === undefined ? {} : { applicationId }),
-    });
+    const keys = await this.#store.listKeys(principal.organizationId, { order: 'asc' });
     return ok(keys.map((key) => this.#usage.overlay(key)));
   }
 
-  /** One page of keys: by cursor (keyset pagination), by page number or by offset. */
+  /**
+   * One page of keys: after or before a key (keyset pagination), after a cursor this API
+   * returned, by page number or by offset.
+   */
   async listKeyPage(principal: Principal, request: KeyPageRequest): Promise<Result<KeyPage>> {
     const denied = this.#require(principal, 'api_keys', 'read');
     if (denied) return denied;
     if (request.after !== undefined && request.before !== undefined) {
       return invalidPagination('both_cursors', 'Give a cursor to page after or before, not both.');
     }
+    if (request.applicationId !== undefined && !(await this.#findApplication(principal, request.applicationId))) {
+      return notFound('application');
+    }
+    const list = `keys:${request.applicationId ?? '*'}`;
+    let after: Position | undefined;
+    let before: Position | undefined;
+    if (request.cursor !== undefined) {
+      const position = parsePosition(this.#cursors.open(principal.organizationId, list, request.cursor));
+      if (!position) return badCursor();
+      after = position;
+    }
     const cursorId = request.after ?? request.before;
-    let cursor: { createdAt: Date; id: string } | undefined;
     if (cursorId !== undefined) {
-      const key = isUuid(cursorId) ? await this.#store.findKeyById(principal.organizationId, cursorId) : null;
+      const key = isCanonicalId(cursorId) ? await this.#store.findKeyById(principal.organizationId, cursorId) : null;
       if (!key) return invalidPagination('unknown_cursor', `No API key ${cursorId} to page from.`);
-      cursor = { createdAt: key.createdAt, id: key.id };
+      if (request.after !== undefined) after = key;
+      else before = key;
     }
     const offset = request.page !== undefined ? (request.page - 1) * request.limit : request.offset;
     const [keys, total] = await Promise.all([
@@ -270,18 +317,22 @@ export class Keyplane {
         order: request.order,
         limit: request.limit + 1,
         ...(request.applicationId === undefined ? {} : { applicationId: request.applicationId }),
-        ...(cursor && request.after !== undefined ? { after: cursor } : {}),
-        ...(cursor && request.before !== undefined ? { before: cursor } : {}),
+        ...(after ? { after: { createdAt: after.createdAt, id: after.id } } : {}),
+        ...(before ? { before: { createdAt: before.createdAt, id: before.id } } : {}),
         ...(offset === undefined ? {} : { offset }),
       }),
       request.withTotal ? this.#store.countKeys(principal.organizationId, request.applicationId) : undefined,
     ]);
     // One key more than the page was read to learn whether there are more; paging
     // before a cursor, that extra key is the farthest one, first in the list.
-    const page = request.before !== undefined ? keys.slice(-request.limit) : keys.slice(0, request.limit);
+    const page = before ? keys.slice(-request.limit) : keys.slice(0, request.limit);
+    const hasMore = keys.length > request.limit;
+    const last = page.at(-1);
     return ok({
       keys: page.map((key) => this.#usage.overlay(key)),
-      hasMore: keys.length > request.limit,
+      hasMore,
+      nextCursor:
+        hasMore && last && !before ? this.#cursors.seal(principal.organizationId, list, formatPosition(last)) : null,
       ...(total === undefined ? {} : { total }),
     });
   }
@@ -293,35 +344,43 @@ export class Keyplane {
     return key ? ok(this.#usage.overlay(key)) : notFound();
   }
 
+  /**
+   * Changes a key atomically: the checks below see the key as it is while the store holds
+   * it, so concurrent edits never lose one another. Taking power away needs
+   * `api_keys.update`; bringing the key back to life needs what creating it would.
+   */
   async updateKey(principal: Principal, id: string, update: KeyUpdate): Promise<Result<ApiKey>> {
     const denied = this.#require(principal, 'api_keys', 'update', id);
     if (denied) return denied;
-    const current = await this.#findKey(principal, id);
-    if (!current) return notFound();
-    const access = typeof update.access === 'function' ? update.access(current.access) : update.access;
-    if (isErr(access)) return access;
-    if (access && !covers(principal.access, addedAccess(current.access, access))) return escalation();
-
-    const statusChanged = update.status !== undefined && update.status !== current.status;
-    const action: AuditAction = statusChanged
-      ? update.status === 'disabled'
-        ? 'api_key.disabled'
-        : 'api_key.enabled'
-      : 'api_key.updated';
+    if (!isCanonicalId(id)) return notFound();
     const changed = Object.keys(update).filter((field) => update[field as keyof KeyUpdate] !== undefined);
-    const key = await this.#store.updateKey(
-      principal.organizationId,
-      id,
-      {
+    const now = this.#now();
+    const updated = await this.#store.updateKey(principal.organizationId, id, (current) => {
+      const access = typeof update.access === 'function' ? update.access(current.access) : update.access;
+      if (isErr(access)) return access;
+      if (access && !covers(principal.access, addedAccess(current.access, access))) return escalation();
+      if (revives(current, update)) {
+        const refused = this.#require(principal, 'api_keys', 'create', id);
+        if (refused) return fail('forbidden', 'Re-enabling a key or extending its expiry needs api_keys.create.');
+        if (!covers(principal.access, access ?? current.access)) return escalation();
+      }
+      const statusChanged = update.status !== undefined && update.status !== current.status;
+      const action: AuditAction = statusChanged
+        ? update.status === 'disabled'
+          ? 'api_key.disabled'
+          : 'api_key.enabled'
+        : 'api_key.updated';
+      const change: KeyChanges = {
         ...(update.name === undefined ? {} : { name: update.name }),
         ...(update.status === undefined ? {} : { status: update.status }),
         ...(access === undefined ? {} : { access }),
         ...(update.expiresAt === undefined ? {} : { expiresAt: update.expiresAt }),
-        updatedAt: this.#now(),
-      },
-      this.#audit(principal, action, id, { fields: changed }),
-    );
-    return key ? ok(this.#usage.overlay(key)) : notFound();
+        updatedAt: now,
+      };
+      return { change, audit: this.#audit(principal, action, id, { fields: changed }) };
+    });
+    if (updated === null) return notFound();
+    return isErr(updated) ? updated : ok(this.#usage.overlay(updated));
   }
 
   /**
@@ -335,30 +394,30 @@ export class Keyplane {
   ): Promise<Result<CreatedKey & { previousSecretExpiresAt: Date | null }>> {
     const denied = this.#require(principal, 'api_keys', 'update', id);
     if (denied) return denied;
-    const current = await this.#findKey(principal, id);
-    if (!current) return notFound();
-    // The new secret is handed to the caller: it must already hold all the key can do.
-    if (!covers(principal.access, current.access)) return escalation();
+    if (!isCanonicalId(id)) return notFound();
     const secret = generateSecret();
     const now = this.#now();
     const previousSecretExpiresAt = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null;
-    const key = await this.#store.rotateKey(
-      principal.organizationId,
-      id,
-      { secretHash: this.#digest(secret), ...describeSecret(secret), previousSecretExpiresAt, rotatedAt: now },
-      this.#audit(principal, 'api_key.rotated', id, {
-        gracePeriodSeconds: graceSeconds,
-        previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null,
-      }),
-    );
-    return key ? ok({ key, secret, previousSecretExpiresAt }) : notFound();
+    const rotated = await this.#store.rotateKey(principal.organizationId, id, (current) => {
+      // The new secret is handed to the caller: it must already hold all the key can do.
+      if (!covers(principal.access, current.access)) return escalation();
+      return {
+        change: { secretHash: this.#digest(secret), ...describeSecret(secret), previousSecretExpiresAt, rotatedAt: now },
+        audit: this.#audit(principal, 'api_key.rotated', id, {
+          gracePeriodSeconds: graceSeconds,
+          previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null,
+        }),
+      };
+    });
+    if (rotated === null) return notFound();
+    return isErr(rotated) ? rotated : ok({ key: rotated, secret, previousSecretExpiresAt });
   }
 
   /** Deletes the key for good. Only one of several concurrent deletes succeeds. */
   async deleteKey(principal: Principal, id: string, applicationId?: string): Promise<Result<void>> {
     const denied = this.#require(principal, 'api_keys', 'delete', id);
     if (denied) return denied;
-    if (!isUuid(id)) return notFound();
+    if (!isCanonicalId(id)) return notFound();
     const deleted = await this.#store.deleteKey(
       principal.organizationId,
       id,
@@ -419,11 +478,32 @@ export class Keyplane {
     return application ? ok(application) : notFound('application');
   }
 
-  async listApplications(principal: Principal): Promise<Result<Application[]>> {
-    return (
-      this.#require(principal, 'applications', 'read') ??
-      ok(await this.#store.listApplications(principal.organizationId))
-    );
+  /** The organization's applications in creation order, a page at a time. */
+  async listApplications(
+    principal: Principal,
+    request: { limit: number; cursor?: string },
+  ): Promise<Result<ApplicationPage>> {
+    const denied = this.#require(principal, 'applications', 'read');
+    if (denied) return denied;
+    let after: Position | undefined;
+    if (request.cursor !== undefined) {
+      const position = parsePosition(this.#cursors.open(principal.organizationId, 'applications', request.cursor));
+      if (!position) return badCursor();
+      after = position;
+    }
+    const applications = await this.#store.listApplications(principal.organizationId, {
+      limit: request.limit + 1,
+      ...(after ? { after } : {}),
+    });
+    const page = applications.slice(0, request.limit);
+    const last = page.at(-1);
+    return ok({
+      applications: page,
+      nextCursor:
+        applications.length > request.limit && last
+          ? this.#cursors.seal(principal.organizationId, 'applications', formatPosition(last))
+          : null,
+    });
   }
 
   /**
@@ -473,15 +553,23 @@ export class Keyplane {
   async listAuditEvents(principal: Principal, request: { limit: number; cursor?: string }): Promise<Result<AuditPage>> {
     const denied = this.#require(principal, 'audit', 'read');
     if (denied) return denied;
-    const beforeSequence = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
-    if (beforeSequence === null) return invalidPagination('bad_cursor', 'The cursor is not one this API returned.');
+    let beforeSequence: string | undefined;
+    if (request.cursor !== undefined) {
+      const sequence = this.#cursors.open(principal.organizationId, 'audit', request.cursor);
+      if (sequence === null || !/^[1-9]\d{0,17}$/.test(sequence)) return badCursor();
+      beforeSequence = sequence;
+    }
     const events = await this.#store.listAuditEvents(principal.organizationId, {
       limit: request.limit + 1,
       ...(beforeSequence ? { beforeSequence } : {}),
     });
     const page = events.slice(0, request.limit);
     const last = page.at(-1)?.sequence;
-    return ok({ events: page, nextCursor: events.length > request.limit && last ? encodeCursor(last) : null });
+    return ok({
+      events: page,
+      nextCursor:
+        events.length > request.limit && last ? this.#cursors.seal(principal.organizationId, 'audit', last) : null,
+    });
   }
 
   async checkHealth(): Promise<Result<void>> {
@@ -506,26 +594,42 @@ export class Keyplane {
   async #authenticateToken(token: string, requestId: string): Promise<Result<Principal>> {
     const verified = await (this.#tokens as TokenAuthority).verify(token);
     if (!verified.ok) return verified;
-    const { keyId, organizationId, permissions, issuedAt } = verified.value;
+    const { keyId, organizationId, permissions } = verified.value;
     // The key is read on every request: a token dies with its key, whatever its expiry.
-    const key = isUuid(keyId) ? await this.#store.findKeyById(organizationId, keyId) : null;
+    const key = isCanonicalId(keyId) ? await this.#store.findKeyById(organizationId, keyId) : null;
     if (!key) return fail('unauthenticated', 'The access token belongs to a key that no longer exists.');
     const unusable = this.#unusable(key);
     if (unusable) return unusable;
-    // A token obtained before a rotation lives no longer than the secret it was obtained with.
-    if (key.rotatedAt && issuedAt < key.rotatedAt && !this.#inGrace(key.previousSecretExpiresAt)) {
-      return fail('unauthenticated', 'The access token was issued before the key was rotated.');
+    if (!this.#secretWorks(key, this.#generationOf(verified.value, key))) {
+      return fail('unauthenticated', 'The access token was obtained with a secret that no longer works.');
     }
     const grants = permissions.map(parsePermission).filter((parsed): parsed is Grant => parsed !== null);
     this.#usage.record(key.id, this.#now());
     return ok({ organizationId, keyId, access: narrow(key.access, grants), requestId });
   }
 
-  async #findUsableKey(secret: string): Promise<Result<ApiKey>> {
+  /**
+   * Which secret obtained a token. Tokens issued before keyplane recorded it are placed by
+   * their time: before the last rotation, the replaced secret; after it, the current one.
+   */
+  #generationOf(claims: TokenClaims, key: ApiKey): number {
+    if (claims.secretGeneration !== null) return claims.secretGeneration;
+    return key.rotatedAt && claims.issuedAt < key.rotatedAt ? key.secretGeneration - 1 : key.secretGeneration;
+  }
+
+  /** The current secret always works; the one before it only until its grace period ends; older ones never. */
+  #secretWorks(key: ApiKey, generation: number): boolean {
+    if (generation === key.secretGeneration) return true;
+    return generation === key.secretGeneration - 1 && this.#inGrace(key.previousSecretExpiresAt);
+  }
+
+  /** The key a secret names, if it may be used now, and which of its secrets it is. */
+  async #findUsableKey(secret: string): Promise<Result<{ key: ApiKey; secretGeneration: number }>> {
     if (!isWellFormedSecret(secret)) return fail('unauthenticated', 'The credential is not valid.');
     const found = await this.#store.findKeyBySecretHash(this.#digest(secret));
     if (!found || !this.#secretStillValid(found)) return fail('unauthenticated', 'The credential is not valid.');
-    return this.#unusable(found.key) ?? ok(found.key);
+    const secretGeneration = found.matched === 'current' ? found.key.secretGeneration : found.key.secretGeneration - 1;
+    return this.#unusable(found.key) ?? ok({ key: found.key, secretGeneration });
   }
 
   /** Why an existing key cannot be used now, or null when it can. */
@@ -548,14 +652,14 @@ export class Keyplane {
   }
 
   async #findKey(principal: Principal, id: string, applicationId?: string): Promise<ApiKey | null> {
-    if (!isUuid(id)) return null;
+    if (!isCanonicalId(id)) return null;
     const key = await this.#store.findKeyById(principal.organizationId, id);
     if (!key || (applicationId !== undefined && key.applicationId !== applicationId)) return null;
     return key;
   }
 
   async #findApplication(principal: Principal, id: string): Promise<Application | null> {
-    return isUuid(id) ? this.#store.findApplication(principal.organizationId, id) : null;
+    return isCanonicalId(id) ? this.#store.findApplication(principal.organizationId, id) : null;
   }
 
   #audit(principal: Principal, action: AuditAction, targetId: string, details: Record<string, unknown>): AuditEvent {

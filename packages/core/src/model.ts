@@ -23,6 +23,8 @@ export interface ApiKey {
   readonly rotatedAt: Date | null;
   /** Until when the secret replaced by the last rotation still works. */
   readonly previousSecretExpiresAt: Date | null;
+  /** How many secrets the key has had, this one included: 1 until its first rotation. */
+  readonly secretGeneration: number;
 }
 
 export interface Application {

@@ -1,8 +1,12 @@
 import type { ApiKey, Application, AuditEvent, KeyStatus, Organization } from './model.js';
 import type { Access } from './permissions.js';
+import type { Err } from './result.js';
 
 /** A key to store: what it will be, less what only use and time give it, plus its secret's digest. */
-export type NewKey = Omit<ApiKey, 'updatedAt' | 'lastUsedAt' | 'rotatedAt' | 'previousSecretExpiresAt'> & {
+export type NewKey = Omit<
+  ApiKey,
+  'updatedAt' | 'lastUsedAt' | 'rotatedAt' | 'previousSecretExpiresAt' | 'secretGeneration'
+> & {
   readonly secretHash: string;
 };
 
@@ -23,6 +27,12 @@ export interface Rotation {
   readonly rotatedAt: Date;
 }
 
+/**
+ * What to change in a key, decided from the key as it is while the store holds it locked,
+ * with the audit event that records it; or why the change is refused (nothing is written).
+ */
+export type KeyDecision<Change> = ((current: ApiKey) => { readonly change: Change; readonly audit: AuditEvent } | Err);
+
 /** A key found by a secret digest, and whether that digest is its current or its previous secret. */
 export interface KeyBySecret {
   readonly key: ApiKey;
@@ -42,6 +52,12 @@ export interface KeyQuery {
   readonly offset?: number;
 }
 
+/** A page of applications in creation order, after a cursor. */
+export interface ApplicationQuery {
+  readonly limit?: number;
+  readonly after?: { readonly createdAt: Date; readonly id: string };
+}
+
 export interface AuditQuery {
   readonly limit: number;
   /** Events strictly older than this sequence number, newest first. */
@@ -54,14 +70,20 @@ export interface AuditQuery {
  * written in one transaction with its audit event, and only when it took effect.
  */
 export interface KeyplaneStore {
-  insertKey(key: NewKey, audit: AuditEvent): Promise<ApiKey>;
+  /** The stored key; null when its organization already holds `quota` keys. */
+  insertKey(key: NewKey, audit: AuditEvent, quota: number): Promise<ApiKey | null>;
   findKeyById(organizationId: string, id: string): Promise<ApiKey | null>;
   findKeyBySecretHash(secretHash: string): Promise<KeyBySecret | null>;
   /** Keys in creation order; with `after`/`before` a page of keyset pagination. */
   listKeys(organizationId: string, query?: KeyQuery): Promise<ApiKey[]>;
   countKeys(organizationId: string, applicationId?: string): Promise<number>;
-  updateKey(organizationId: string, id: string, changes: KeyChanges, audit: AuditEvent): Promise<ApiKey | null>;
-  rotateKey(organizationId: string, id: string, rotation: Rotation, audit: AuditEvent): Promise<ApiKey | null>;
+  /**
+   * Changes a key atomically: `decide` sees the key as it is, locked against concurrent
+   * changes until the change is written. Null when there is no such key.
+   */
+  updateKey(organizationId: string, id: string, decide: KeyDecision<KeyChanges>): Promise<ApiKey | Err | null>;
+  /** Gives a key its next secret, atomically as `updateKey` does. */
+  rotateKey(organizationId: string, id: string, decide: KeyDecision<Rotation>): Promise<ApiKey | Err | null>;
   /**
    * True when this call removed the key; false when it was already gone (or, with
    * `applicationId`, belongs to another application).
@@ -73,7 +95,7 @@ export interface KeyplaneStore {
   insertApplication(application: Application, audit: AuditEvent): Promise<Application>;
   findApplication(organizationId: string, id: string): Promise<Application | null>;
   findDefaultApplication(organizationId: string): Promise<Application | null>;
-  listApplications(organizationId: string): Promise<Application[]>;
+  listApplications(organizationId: string, query?: ApplicationQuery): Promise<Application[]>;
 
   /** A new organization with its default application and first key, all or nothing. */
   insertOrganization(

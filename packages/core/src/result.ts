@@ -6,6 +6,7 @@ export type ErrorKind =
   | 'invalid'
   | 'malformed'
   | 'conflict'
+  | 'quota_exceeded'
   | 'method_not_allowed'
   | 'not_acceptable'
   | 'unsupported_media_type'

@@ -13,6 +13,12 @@ export interface TokenClaims {
   readonly organizationId: string;
   /** The permissions the token carries, in their textual form (`api_keys.read`, …). */
   readonly permissions: readonly string[];
+  /**
+   * Which of the key's secrets obtained the token (the key's count of secrets so far):
+   * the token works only while that secret does. Null in tokens issued before keyplane
+   * recorded it.
+   */
+  readonly secretGeneration: number | null;
   readonly issuedAt: Date;
   readonly expiresAt: Date;
 }
@@ -56,6 +62,7 @@ export class TokenAuthority {
     const token = await new SignJWT({
       org: claims.organizationId,
       permissions: [...claims.permissions],
+      gen: claims.secretGeneration,
       issued_ms: issuedAtMs,
     })
       .setProtectedHeader({ alg: ALGORITHM, kid: this.#signing.kid, typ: 'JWT' })
@@ -91,6 +98,7 @@ export class TokenAuthority {
         keyId: String(payload.sub),
         organizationId: String(payload.org),
         permissions,
+        secretGeneration: Number.isSafeInteger(payload.gen) ? (payload.gen as number) : null,
         issuedAt: new Date(typeof payload.issued_ms === 'number' ? payload.issued_ms : Number(payload.iat) * 1000),
         expiresAt: new Date(Number(payload.exp) * 1000),
       });

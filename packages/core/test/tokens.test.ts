@@ -4,7 +4,7 @@ import { looksLikeToken, TokenAuthority } from '../src/index.js';
 
 const previous = { kid: 'old', secret: 'the-previous-signing-secret-is-this-long' };
 const next = { kid: 'new', secret: 'the-next-signing-secret-is-at-least-this-long' };
-const claims = { keyId: randomUUID(), organizationId: randomUUID(), permissions: ['api_keys.read'] };
+const claims = { keyId: randomUUID(), organizationId: randomUUID(), permissions: ['api_keys.read'], secretGeneration: 1 };
 
 const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()).kid;
 

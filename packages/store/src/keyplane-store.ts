@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type {
-  Access,
-  ApiKey,
-  Application,
-  AuditEvent,
-  Grant,
-  KeyChanges,
-  KeyplaneStore,
-  KeyQuery,
-  NewKey,
-  Organization,
+import {
+  type Access,
+  type ApiKey,
+  type Application,
+  type AuditEvent,
+  type Grant,
+  isErr,
+  type KeyDecision,
+  type KeyplaneStore,
+  type KeyQuery,
+  type NewKey,
+  type Organization,
 } from '@keyplane/core';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 
@@ -30,6 +31,7 @@ interface KeyRow {
   expires_at: Date | null;
   rotated_at: Date | null;
   previous_secret_expires_at: Date | null;
+  secret_generation: number;
 }
 
 interface ApplicationRow {
@@ -54,7 +56,8 @@ interface AuditRow {
 }
 
 const KEY_COLUMNS = `id, organization_id, application_id, name, status, hint, last_four, restricted, grants,
-  created_by, created_at, updated_at, last_used_at, expires_at, rotated_at, previous_secret_expires_at`;
+  created_by, created_at, updated_at, last_used_at, expires_at, rotated_at, previous_secret_expires_at,
+  secret_generation`;
 const APPLICATION_COLUMNS = 'id, organization_id, name, description, is_default, created_at';
 const AUDIT_COLUMNS =
   'id, organization_id, occurred_at, action, actor_key_id, target_id, request_id, details, sequence::text as sequence';
@@ -75,6 +78,7 @@ const toKey = (row: KeyRow): ApiKey => ({
   expiresAt: row.expires_at,
   rotatedAt: row.rotated_at,
   previousSecretExpiresAt: row.previous_secret_expires_at,
+  secretGeneration: row.secret_generation,
 });
 
 const toApplication = (row: ApplicationRow): Application => ({
@@ -159,6 +163,32 @@ async function insertApplicationRow(tx: SqlExecutor, application: Application): 
   return row as ApplicationRow;
 }
 
+/**
+ * A key's change, decided from the key as it is under a row lock held until the change
+ * and its audit event are committed: concurrent changes of one key happen one after the other.
+ */
+async function changeKey<Change>(
+  db: SqlDatabase,
+  organizationId: string,
+  id: string,
+  decide: KeyDecision<Change>,
+  statement: (change: Change) => { text: string; params: unknown[] },
+) {
+  return db.transaction(async (tx) => {
+    const [current] = await tx.query<KeyRow>(
+      `select ${KEY_COLUMNS} from api_keys where organization_id = $1 and id = $2 for update`,
+      [organizationId, id],
+    );
+    if (!current) return null;
+    const decision = decide(toKey(current));
+    if (isErr(decision)) return decision;
+    const { text, params } = statement(decision.change);
+    const [row] = await tx.query<KeyRow>(text, [organizationId, id, ...params]);
+    await insertAudit(tx, decision.audit);
+    return toKey(row as KeyRow);
+  });
+}
+
 /** Keyset pagination over (created_at, id), in either order, from either side of a cursor. */
 function pageQuery(organizationId: string, query: KeyQuery): { text: string; params: unknown[]; reverse: boolean } {
   const params: unknown[] = [organizationId];
@@ -198,8 +228,15 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     );
 
   return {
-    insertKey: (key, audit) =>
+    insertKey: (key, audit, quota) =>
       db.transaction(async (tx) => {
+        // The organization's row is the counter: its update both checks the quota and
+        // serializes concurrent creates in one organization, so none slips past it.
+        const counted = await tx.query(
+          'update organizations set key_count = key_count + 1 where id = $1 and key_count < $2 returning key_count',
+          [key.organizationId, quota],
+        );
+        if (counted.length === 0) return null;
         const row = await insertKeyRow(tx, key);
         await insertAudit(tx, audit);
         return toKey(row);
@@ -237,10 +274,9 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
       return row?.count ?? 0;
     },
 
-    updateKey: (organizationId, id, changes: KeyChanges, audit) =>
-      db.transaction(async (tx) => {
-        const [row] = await tx.query<KeyRow>(
-          `update api_keys set
+    updateKey: (organizationId, id, decide) =>
+      changeKey(db, organizationId, id, decide, (change) => ({
+        text: `update api_keys set
              name = coalesce($3, name),
              status = coalesce($4, status),
              restricted = coalesce($5, restricted),
@@ -249,46 +285,34 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
              updated_at = $9
            where organization_id = $1 and id = $2
            returning ${KEY_COLUMNS}`,
-          [
-            organizationId,
-            id,
-            changes.name ?? null,
-            changes.status ?? null,
-            changes.access ? changes.access.restricted : null,
-            changes.access ? grantsOf(changes.access) : null,
-            changes.expiresAt !== undefined,
-            changes.expiresAt ?? null,
-            changes.updatedAt,
-          ],
-        );
-        if (!row) return null;
-        await insertAudit(tx, audit);
-        return toKey(row);
-      }),
+        params: [
+          change.name ?? null,
+          change.status ?? null,
+          change.access ? change.access.restricted : null,
+          change.access ? grantsOf(change.access) : null,
+          change.expiresAt !== undefined,
+          change.expiresAt ?? null,
+          change.updatedAt,
+        ],
+      })),
 
-    rotateKey: (organizationId, id, rotation, audit) =>
-      db.transaction(async (tx) => {
-        const [row] = await tx.query<KeyRow>(
-          `update api_keys set
+    rotateKey: (organizationId, id, decide) =>
+      changeKey(db, organizationId, id, decide, (rotation) => ({
+        text: `update api_keys set
              previous_secret_hash = case when $3::timestamptz is null then null else secret_hash end,
              previous_secret_expires_at = $3::timestamptz,
-             secret_hash = $4, hint = $5, last_four = $6, updated_at = $7, rotated_at = $7
+             secret_hash = $4, hint = $5, last_four = $6, updated_at = $7, rotated_at = $7,
+             secret_generation = secret_generation + 1
            where organization_id = $1 and id = $2
            returning ${KEY_COLUMNS}`,
-          [
-            organizationId,
-            id,
-            rotation.previousSecretExpiresAt,
-            rotation.secretHash,
-            rotation.hint,
-            rotation.lastFour,
-            rotation.rotatedAt,
-          ],
-        );
-        if (!row) return null;
-        await insertAudit(tx, audit);
-        return toKey(row);
-      }),
+        params: [
+          rotation.previousSecretExpiresAt,
+          rotation.secretHash,
+          rotation.hint,
+          rotation.lastFour,
+          rotation.rotatedAt,
+        ],
+      })),
 
     deleteKey: (organizationId, id, applicationId, audit) =>
       db.transaction(async (tx) => {
@@ -299,6 +323,7 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
           [organizationId, id, applicationId ?? null],
         );
         if (rows.length !== 1) return false;
+        await tx.query('update organizations set key_count = key_count - 1 where id = $1', [organizationId]);
         await insertAudit(tx, audit);
         return true;
       }),
@@ -330,12 +355,19 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
       return application ?? null;
     },
 
-    listApplications: (organizationId) =>
-      findApplicationWhere('organization_id = $1 order by created_at, id', [organizationId]),
+    async listApplications(organizationId, query = {}) {
+      const after = query.after ?? null;
+      return findApplicationWhere(
+        `organization_id = $1 and ($2::timestamptz is null or (created_at, id) > ($2::timestamptz, $3::uuid))
+         order by created_at, id limit $4`,
+        [organizationId, after?.createdAt ?? null, after?.id ?? null, query.limit ?? null],
+      );
+    },
 
     insertOrganization: (organization: Organization, application, adminKey, audit) =>
       db.transaction(async (tx) => {
-        await tx.query('insert into organizations (id, name, created_at) values ($1, $2, $3)', [
+        // Born with one key: its admin key.
+        await tx.query('insert into organizations (id, name, created_at, key_count) values ($1, $2, $3, 1)', [
           organization.id,
           organization.name,
           organization.createdAt,

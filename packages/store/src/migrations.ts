@@ -86,6 +86,17 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       create index audit_events_by_organization on audit_events (organization_id, sequence desc);
     `,
   },
+  {
+    version: 4,
+    name: 'secret generations and key quotas',
+    sql: `
+      alter table api_keys add column secret_generation integer not null default 1;
+
+      alter table organizations add column key_count integer not null default 0;
+      update organizations set key_count =
+        (select count(*) from api_keys where api_keys.organization_id = organizations.id);
+    `,
+  },
 ];
 
 /** Serializes migrations of instances starting together on one database. */

@@ -23,6 +23,7 @@ function countingStore() {
     expiresAt: null,
     rotatedAt: null,
     previousSecretExpiresAt: null,
+    secretGeneration: 1,
   });
   const store = {
     async findKeyBySecretHash(hash: string): Promise<KeyBySecret | null> {
@@ -62,7 +63,7 @@ describe('the key cache', () => {
     keys.set('digest', key('k1'));
     const cached = withKeyCache(store);
     await cached.findKeyBySecretHash('digest');
-    await cached.updateKey('org', 'k1', { status: 'disabled', updatedAt: new Date() }, audit);
+    await cached.updateKey('org', 'k1', () => ({ change: { status: 'disabled', updatedAt: new Date() }, audit }));
     expect((await cached.findKeyBySecretHash('digest'))?.key.status).toBe('disabled');
     await cached.deleteKey('org', 'k1', undefined, audit);
     expect(await cached.findKeyBySecretHash('digest')).toBeNull();

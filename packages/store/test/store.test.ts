@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AuditEvent, grant, type KeyplaneStore, type NewKey } from '@keyplane/core';
+import { type Access, type ApiKey, type AuditEvent, grant, type KeyplaneStore, type NewKey } from '@keyplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createKeyplaneStore,
@@ -59,7 +59,11 @@ function audit(organizationId: string, targetId: string, action: AuditEvent['act
   return { id: randomUUID(), organizationId, occurredAt: at, action, actorKeyId: null, targetId, requestId: randomUUID(), details: {} };
 }
 
-const insert = (store: KeyplaneStore, key: NewKey) => store.insertKey(key, audit(key.organizationId, key.id, 'api_key.created'));
+const insert = async (store: KeyplaneStore, key: NewKey) =>
+  (await store.insertKey(key, audit(key.organizationId, key.id, 'api_key.created'), 1_000)) as ApiKey;
+
+/** A decision that always makes `change`, recorded by `event`. */
+const making = <Change>(change: Change, event: AuditEvent) => () => ({ change, audit: event });
 
 async function newKey(store: KeyplaneStore, overrides: Partial<NewKey> = {}): Promise<NewKey> {
   const organization = await store.ensureDefaultOrganization(new Date());
@@ -108,7 +112,7 @@ describe('keys, applications and settings', () => {
     const stranger = randomUUID();
     expect(await store.findKeyById(stranger, key.id)).toBeNull();
     expect(await store.listKeys(stranger)).toEqual([]);
-    expect(await store.updateKey(stranger, key.id, { name: 'stolen', updatedAt: new Date() }, audit(stranger, key.id))).toBeNull();
+    expect(await store.updateKey(stranger, key.id, making({ name: 'stolen', updatedAt: new Date() }, audit(stranger, key.id)))).toBeNull();
     expect(await store.deleteKey(stranger, key.id, undefined, audit(stranger, key.id))).toBe(false);
     expect(await store.listAuditEvents(stranger, { limit: 10 })).toEqual([]);
     expect((await store.findKeyById(key.organizationId, key.id))?.name).toBe('test');
@@ -119,13 +123,12 @@ describe('keys, applications and settings', () => {
     const key = await newKey(store, { expiresAt: new Date('2030-01-01T00:00:00Z') });
     await insert(store, key);
     const updatedAt = new Date('2026-02-01T00:00:00Z');
-    const updated = await store.updateKey(key.organizationId, key.id, { status: 'disabled', updatedAt }, audit(key.organizationId, key.id));
+    const updated = await store.updateKey(key.organizationId, key.id, making({ status: 'disabled' as const, updatedAt }, audit(key.organizationId, key.id)));
     expect(updated).toMatchObject({ name: 'test', status: 'disabled', access: key.access, expiresAt: key.expiresAt, updatedAt });
     const cleared = await store.updateKey(
       key.organizationId,
       key.id,
-      { expiresAt: null, access: { restricted: false }, updatedAt },
-      audit(key.organizationId, key.id),
+      making({ expiresAt: null, access: { restricted: false } as const, updatedAt }, audit(key.organizationId, key.id)),
     );
     expect(cleared).toMatchObject({ expiresAt: null, access: { restricted: false } });
   });
@@ -151,6 +154,72 @@ describe('keys, applications and settings', () => {
     expect(await store.deleteKey(key.organizationId, key.id, key.applicationId, audit(key.organizationId, key.id))).toBe(true);
   });
 
+  it('holds an organization to its key quota, counting deletes, also under concurrent creates', async () => {
+    const store = await open();
+    const first = await newKey(store);
+    const created = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const key = await newKey(store, { secretHash: randomUUID() });
+        return store.insertKey(key, audit(key.organizationId, key.id, 'api_key.created'), 5);
+      }),
+    );
+    expect(created.filter((key) => key !== null)).toHaveLength(5);
+    expect(await store.insertKey(first, audit(first.organizationId, first.id, 'api_key.created'), 5)).toBeNull();
+    expect(await store.countKeys(first.organizationId)).toBe(5);
+    const removed = created.find((key) => key !== null) as ApiKey;
+    expect(await store.deleteKey(removed.organizationId, removed.id, undefined, audit(removed.organizationId, removed.id))).toBe(true);
+    expect(await store.insertKey(first, audit(first.organizationId, first.id, 'api_key.created'), 5)).toMatchObject({ id: first.id });
+  });
+
+  it('changes a key atomically: concurrent changes each see the one before', async () => {
+    const store = await open();
+    const key = await newKey(store);
+    await insert(store, key);
+    const resources = Array.from({ length: 12 }, (_, index) => `resource_${index}`);
+    const adding = (resource: string) => (current: ApiKey) => {
+      const grants = current.access.restricted ? current.access.grants : [];
+      const access: Access = { restricted: true, grants: [...grants, grant(resource, 'read')] };
+      return { change: { access, updatedAt: new Date() }, audit: audit(key.organizationId, key.id) };
+    };
+    await Promise.all(resources.map((resource) => store.updateKey(key.organizationId, key.id, adding(resource))));
+    const stored = await store.findKeyById(key.organizationId, key.id);
+    const held = stored?.access.restricted ? stored.access.grants.map((held) => held.resource) : [];
+    expect(held.sort()).toEqual(['queues', ...resources].sort());
+  });
+
+  it('writes nothing when a change is refused', async () => {
+    const store = await open();
+    const key = await newKey(store);
+    await insert(store, key);
+    const refused = { ok: false as const, error: { kind: 'forbidden' as const, message: 'no' } };
+    expect(await store.updateKey(key.organizationId, key.id, () => refused)).toEqual(refused);
+    expect(await store.rotateKey(key.organizationId, key.id, () => refused)).toEqual(refused);
+    expect((await store.findKeyById(key.organizationId, key.id))?.secretGeneration).toBe(1);
+    expect(await store.listAuditEvents(key.organizationId, { limit: 10 })).toHaveLength(1);
+  });
+
+  it('pages applications in creation order after a position', async () => {
+    const store = await open();
+    const organization = await store.ensureDefaultOrganization(new Date());
+    const made = [];
+    for (let index = 0; index < 4; index += 1) {
+      const application = {
+        id: randomUUID(),
+        organizationId: organization.id,
+        name: `app ${index}`,
+        description: null,
+        isDefault: false,
+        createdAt: new Date(Date.UTC(2030, 0, 1, 0, index)),
+      };
+      made.push(await store.insertApplication(application, audit(organization.id, application.id, 'application.created')));
+    }
+    const first = await store.listApplications(organization.id, { limit: 3 });
+    expect(first.map((application) => application.isDefault)).toEqual([true, false, false]);
+    const last = first.at(-1) as (typeof first)[number];
+    const rest = await store.listApplications(organization.id, { limit: 3, after: last });
+    expect(rest.map((application) => application.name)).toEqual(['app 2', 'app 3']);
+  });
+
   it('refuses a second key with the same secret digest', async () => {
     const store = await open();
     const key = await newKey(store);
@@ -164,15 +233,15 @@ describe('keys, applications and settings', () => {
     await insert(store, key);
     const graceEnd = new Date(Date.now() + 60_000);
     const rotation = { secretHash: randomUUID(), hint: 'kp_new1', lastFour: 'new4', previousSecretExpiresAt: graceEnd, rotatedAt: new Date() };
-    const rotated = await store.rotateKey(key.organizationId, key.id, rotation, audit(key.organizationId, key.id, 'api_key.rotated'));
-    expect(rotated).toMatchObject({ hint: 'kp_new1', lastFour: 'new4' });
+    const rotated = await store.rotateKey(key.organizationId, key.id, making(rotation, audit(key.organizationId, key.id, 'api_key.rotated')));
+    expect(rotated).toMatchObject({ hint: 'kp_new1', lastFour: 'new4', secretGeneration: 2 });
     expect(await store.findKeyBySecretHash(rotation.secretHash)).toMatchObject({ matched: 'current' });
     expect(await store.findKeyBySecretHash(key.secretHash)).toMatchObject({
       matched: 'previous',
       key: { previousSecretExpiresAt: graceEnd, rotatedAt: rotation.rotatedAt },
     });
     const again = { ...rotation, secretHash: randomUUID(), previousSecretExpiresAt: null };
-    await store.rotateKey(key.organizationId, key.id, again, audit(key.organizationId, key.id, 'api_key.rotated'));
+    await store.rotateKey(key.organizationId, key.id, making(again, audit(key.organizationId, key.id, 'api_key.rotated')));
     expect(await store.findKeyBySecretHash(key.secretHash)).toBeNull();
     expect(await store.findKeyBySecretHash(rotation.secretHash)).toBeNull();
     expect(await store.findKeyBySecretHash(again.secretHash)).toMatchObject({ matched: 'current' });
@@ -219,7 +288,7 @@ describe('keys, applications and settings', () => {
     const key = await newKey(store);
     await insert(store, key);
     for (let index = 0; index < 120; index += 1) {
-      await store.updateKey(key.organizationId, key.id, { name: `n${index}`, updatedAt: new Date() }, audit(key.organizationId, key.id));
+      await store.updateKey(key.organizationId, key.id, making({ name: `n${index}`, updatedAt: new Date() }, audit(key.organizationId, key.id)));
     }
     const sequences: number[] = [];
     let before: string | undefined;
@@ -238,7 +307,7 @@ describe('keys, applications and settings', () => {
     await insert(store, key);
     for (let minute = 1; minute <= 4; minute += 1) {
       const at = new Date(Date.UTC(2030, 0, 1, 0, minute));
-      await store.updateKey(key.organizationId, key.id, { name: `n${minute}`, updatedAt: at }, audit(key.organizationId, key.id, 'api_key.updated', at));
+      await store.updateKey(key.organizationId, key.id, making({ name: `n${minute}`, updatedAt: at }, audit(key.organizationId, key.id, 'api_key.updated', at)));
     }
     const first = await store.listAuditEvents(key.organizationId, { limit: 2 });
     expect(first.map((event) => event.occurredAt.getUTCMinutes())).toEqual([4, 3]);

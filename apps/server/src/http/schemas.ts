@@ -13,6 +13,18 @@ export const storedText = (maxLength: number) =>
 
 export const timestamp = z.iso.datetime({ offset: true });
 
+/**
+ * A uuid naming a resource, put in its one canonical form (lower case) as it enters: a
+ * uuid in upper or mixed case names the same key, and every comparison and cache after
+ * this point sees one spelling of it.
+ */
+export const resourceId = z.uuid().transform((id) => id.toLowerCase());
+
+const ANY_CASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** An id that may be any string (Aerospike's `clientId`): canonical when it is a uuid, as sent otherwise. */
+export const clientId = z.string().transform((id) => (ANY_CASE_UUID.test(id) ? id.toLowerCase() : id));
+
 /** The last millisecond of the year 9999: later instants are not valid times anywhere downstream. */
 export const LATEST_MILLIS = 253_402_300_799_999;
 

@@ -55,6 +55,7 @@ export interface HarnessOptions {
   readonly rateLimits?: RateLimitSettings;
   readonly tokenTtlSeconds?: number;
   readonly signingKeys?: readonly { kid: string; secret: string }[];
+  readonly maxKeysPerOrganization?: number;
 }
 
 export const TEST_SIGNING_KEY = { kid: 'test-1', secret: 'a-test-signing-secret-of-thirty-two-or-more' };
@@ -78,7 +79,9 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
     tokens,
     now,
     digest: secretDigest('a-test-digest-secret-of-enough-length'),
+    cursorSecret: 'a-test-digest-secret-of-enough-length',
     usageFlushIntervalMs: 60_000,
+    ...(options.maxKeysPerOrganization ? { maxKeysPerOrganization: options.maxKeysPerOrganization } : {}),
   });
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
   await keyplane.initializeRoot(rootKey);

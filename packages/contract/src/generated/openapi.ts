@@ -157,7 +157,12 @@ export interface paths {
          * List api keys
          * @description Returns all api keys of the organization the supplied api key belongs to.
          *     The secret of a key is never returned, only a short redacted prefix in `key`.
-         *     The list is not paginated.
+         *     The list is not paginated unless `limit` is given: an organization holds at
+         *     most its quota of keys (10,000 by default).
+         *
+         *     keyplane extension: with `limit`, one page of at most that many keys, oldest
+         *     first, and `_links.next` pointing at the next page while there is one; follow it
+         *     (or send its opaque `cursor`) to page on.
          */
         get: operations["discueListApiKeys"];
         put?: never;
@@ -378,8 +383,9 @@ export interface paths {
         };
         /**
          * List applications
-         * @description Lists the applications of the caller's organization, the organization's default
-         *     application included.
+         * @description Lists the applications of the caller's organization, oldest first (the default
+         *     application first of all), a page at a time: `nextCursor` is where the next page
+         *     starts, null on the last page.
          *
          *     This operation is a keyplane extension: Kadosei publishes only the revoke endpoint.
          */
@@ -431,8 +437,10 @@ export interface paths {
         };
         /**
          * List API keys for application
-         * @description Lists the API keys of the application. Secrets are never returned, only their
-         *     first characters in `prefix`. An unknown application is answered 404.
+         * @description Lists the API keys of the application, oldest first, a page at a time:
+         *     `nextCursor` is where the next page starts, null on the last page. Secrets are
+         *     never returned, only their first characters in `prefix`. An unknown application
+         *     is answered 404.
          *
          *     This operation is a keyplane extension: Kadosei publishes only the revoke endpoint.
          */
@@ -797,6 +805,14 @@ export interface components {
                  * @description URL of the resource.
                  * @example /v1/api_keys/9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34
                  */
+                href: string;
+            };
+            /**
+             * @description keyplane extension: link to the next page of a list asked for with `limit`,
+             *     present while there are more keys.
+             */
+            next?: {
+                /** @description URL of the next page. */
                 href: string;
             };
         };
@@ -1179,6 +1195,8 @@ export interface components {
         /** @description The applications of the organization. */
         KadoseiApplicationList: {
             data: components["schemas"]["KadoseiApplication"][];
+            /** @description Where the next page starts (send it as `cursor`); null on the last page. */
+            nextCursor: string | null;
         };
         /** @description Body of the create-application call. */
         KadoseiApplicationRequest: {
@@ -1297,6 +1315,8 @@ export interface components {
         /** @description The API keys of an application. */
         KadoseiApiKeyList: {
             data: components["schemas"]["KadoseiApiKey"][];
+            /** @description Where the next page starts (send it as `cursor`); null on the last page. */
+            nextCursor: string | null;
         };
         /** @description An empty JSON object (`{}`). */
         KadoseiEmpty: Record<string, never>;
@@ -2435,7 +2455,8 @@ export interface components {
                  *           "isDefault": true,
                  *           "createdAt": "2025-01-15T09:30:00Z"
                  *         }
-                 *       ]
+                 *       ],
+                 *       "nextCursor": null
                  *     }
                  */
                 "application/json": components["schemas"]["KadoseiApplicationList"];
@@ -2551,7 +2572,8 @@ export interface components {
                  *           "expiresAt": null,
                  *           "lastUsedAt": null
                  *         }
-                 *       ]
+                 *       ],
+                 *       "nextCursor": null
                  *     }
                  */
                 "application/json": components["schemas"]["KadoseiApiKeyList"];
@@ -2641,6 +2663,13 @@ export interface components {
         KeyplaneCursor: string;
         /** @description Return the response pretty printed */
         DiscuePretty: boolean;
+        /** @description keyplane extension: at most this many keys, one page of the list. */
+        DiscuePageLimit: number;
+        /**
+         * @description keyplane extension: where the page starts, as returned in `_links.next`.
+         *     Opaque; one not returned by this API is answered 400.
+         */
+        DiscuePageCursor: string;
         /** @description Id of the api key */
         DiscueApiKeyId: string;
         /** @description API key client ID (the key's id) */
@@ -2651,6 +2680,13 @@ export interface components {
         AerospikeOffset: number;
         /** @description Application ID */
         KadoseiApplicationId: string;
+        /** @description Most items in one page. */
+        KadoseiPageLimit: number;
+        /**
+         * @description Where the page starts: the `nextCursor` of the page before. Opaque; one not
+         *     returned by this API is answered 400.
+         */
+        KadoseiPageCursor: string;
         /** @description API key ID */
         KadoseiKeyId: string;
     };
@@ -2845,6 +2881,13 @@ export interface operations {
             query?: {
                 /** @description Return the response pretty printed */
                 pretty?: components["parameters"]["DiscuePretty"];
+                /** @description keyplane extension: at most this many keys, one page of the list. */
+                limit?: components["parameters"]["DiscuePageLimit"];
+                /**
+                 * @description keyplane extension: where the page starts, as returned in `_links.next`.
+                 *     Opaque; one not returned by this API is answered 400.
+                 */
+                cursor?: components["parameters"]["DiscuePageCursor"];
             };
             header?: never;
             path?: never;
@@ -3281,7 +3324,15 @@ export interface operations {
     };
     kadoseiListApplications: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Most items in one page. */
+                limit?: components["parameters"]["KadoseiPageLimit"];
+                /**
+                 * @description Where the page starts: the `nextCursor` of the page before. Opaque; one not
+                 *     returned by this API is answered 400.
+                 */
+                cursor?: components["parameters"]["KadoseiPageCursor"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3289,6 +3340,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["KadoseiApplicationListOk"];
+            400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
             406: components["responses"]["KadoseiNotAcceptable"];
@@ -3351,7 +3403,15 @@ export interface operations {
     };
     kadoseiListApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Most items in one page. */
+                limit?: components["parameters"]["KadoseiPageLimit"];
+                /**
+                 * @description Where the page starts: the `nextCursor` of the page before. Opaque; one not
+                 *     returned by this API is answered 400.
+                 */
+                cursor?: components["parameters"]["KadoseiPageCursor"];
+            };
             header?: never;
             path: {
                 /** @description Application ID */

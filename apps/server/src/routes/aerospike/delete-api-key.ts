@@ -1,12 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
+import { clientId } from '../../http/schemas.js';
 import { AerospikeError, aerospikeAdded } from './schemas.js';
 
 const route = createRoute({
   method: 'delete',
   path: '/api-keys/{clientId}',
-  request: { params: z.object({ clientId: z.string() }) },
+  request: { params: z.object({ clientId }) },
   responses: {
     204: { description: 'Successfully deleted the API key.' },
     401: withJson('Access token is missing or invalid', AerospikeError),

@@ -69,6 +69,7 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
     case 'payload_too_large':
     case 'not_found':
     case 'conflict':
+    case 'quota_exceeded':
     case 'method_not_allowed':
     case 'not_acceptable':
       return oauth(400, 'invalid_request');

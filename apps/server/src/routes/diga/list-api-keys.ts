@@ -5,6 +5,7 @@ import { jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
+import { resourceId } from '../../http/schemas.js';
 import { diga } from './dialect.js';
 import { toDigaKey } from './mapping.js';
 import { DigaErrorResponseSchema, DigaRedactedApiKeyResponseSchema, digaAdded } from './schemas.js';
@@ -14,8 +15,8 @@ const route = createRoute({
   path: '/v1/api_key/',
   request: {
     query: z.object({
-      after: z.uuid().nullable().optional(),
-      before: z.uuid().nullable().optional(),
+      after: resourceId.nullable().optional(),
+      before: resourceId.nullable().optional(),
       page: z.coerce.number().int().min(1).max(1_000_000).nullable().optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(50),
       order: z.enum(['asc', 'desc']).default('desc'),

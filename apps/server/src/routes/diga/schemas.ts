@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { addedResponses, withJson } from '../../http/responses.js';
-import { futureTimestamp, storedText } from '../../http/schemas.js';
+import { futureTimestamp, resourceId, storedText } from '../../http/schemas.js';
 
 export const DigaErrorResponseSchema = z.object({
   status: z.string().optional(),
@@ -120,4 +120,4 @@ export const DigaRedactedApiKeyResponseSchema = z.object({
 
 export const DigaApiKeyResponse = DigaRedactedApiKeyResponseSchema.extend({ value: z.string().nullable().optional() });
 
-export const digaKeyId = z.object({ id: z.uuid() });
+export const digaKeyId = z.object({ id: resourceId });

@@ -19,6 +19,9 @@ function statusOf(error: KeyplaneError): number {
       return 406;
     case 'conflict':
       return 409;
+    case 'quota_exceeded':
+      // discue's plans hold a number of keys; more need another plan.
+      return 402;
     case 'unsupported_media_type':
       return 415;
     case 'invalid':

@@ -1,21 +1,47 @@
-import { createRoute } from '@hono/zod-openapi';
+import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
-import { selfLink, toDiscueApiKey } from './mapping.js';
+import { toDiscueApiKey } from './mapping.js';
 import { DiscueApiKeyList, discueErrors, prettyQuery } from './schemas.js';
 
 const route = createRoute({
   method: 'get',
   path: '/v1/api_keys',
-  request: { query: prettyQuery },
+  request: {
+    query: prettyQuery.extend({
+      limit: z.coerce.number().int().min(1).max(1000).optional(),
+      cursor: z.string().max(500).optional(),
+    }),
+  },
   responses: { 200: withJson('Ok', DiscueApiKeyList), ...discueErrors },
 });
 
+/**
+ * Every key, as discue lists them; with `limit` (keyplane's extension) one page of them,
+ * and `_links.next` while there are more.
+ */
 export const listApiKeys = defineOperation(route, async (c) => {
-  const listed = await c.var.keyplane.listKeys(c.var.principal);
+  const { limit, cursor } = c.req.valid('query');
+  if (limit === undefined && cursor === undefined) {
+    const listed = await c.var.keyplane.listKeys(c.var.principal);
+    if (!listed.ok) return listed;
+    return { status: 200, body: { api_keys: listed.value.map(toDiscueApiKey), _links: { self: { href: '/v1/api_keys' } } } };
+  }
+  const pageSize = limit ?? 100;
+  const listed = await c.var.keyplane.listKeyPage(c.var.principal, {
+    order: 'asc',
+    limit: pageSize,
+    ...(cursor === undefined ? {} : { cursor }),
+  });
   if (!listed.ok) return listed;
+  const { keys, nextCursor } = listed.value;
+  const page = (at?: string) =>
+    `/v1/api_keys?${new URLSearchParams({ limit: String(pageSize), ...(at ? { cursor: at } : {}) })}`;
   return {
     status: 200,
-    body: { api_keys: listed.value.map(toDiscueApiKey), _links: selfLink('/v1/api_keys') },
+    body: {
+      api_keys: keys.map(toDiscueApiKey),
+      _links: { self: { href: page(cursor) }, ...(nextCursor ? { next: { href: page(nextCursor) } } : {}) },
+    },
   };
 });

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { errorResponses } from '../../http/responses.js';
-import { isFuture, storedText } from '../../http/schemas.js';
+import { isFuture, resourceId, storedText } from '../../http/schemas.js';
 
 export const DISCUE_RESOURCES = [
   'api_clients',
@@ -38,7 +38,7 @@ export const prettyQuery = z.object({
     .transform((value) => PRETTY_TRUE.includes(value.toLowerCase()))
     .optional(),
 });
-export const apiKeyIdParams = z.object({ api_key_id: z.uuid() });
+export const apiKeyIdParams = z.object({ api_key_id: resourceId });
 
 const resource = z.enum(DISCUE_RESOURCES);
 const access = z.enum(['read', 'write']);
@@ -77,7 +77,8 @@ export const DiscueApiKey = z.object({
   expires_at: z.number().int().optional(),
 });
 
-export const DiscueLinks = z.object({ self: z.object({ href: z.string() }) });
+const DiscueLink = z.object({ href: z.string() });
+export const DiscueLinks = z.object({ self: DiscueLink, next: DiscueLink.optional() });
 
 export const DiscueApiKeyCreated = z.object({ id: z.uuid(), api_key: z.string(), _links: DiscueLinks });
 export const DiscueApiKeyResponse = z.object({ api_key: DiscueApiKey, _links: DiscueLinks });

@@ -2,19 +2,27 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
 import { toKadoseiKey } from './mapping.js';
-import { applicationId, KadoseiApiKey, kadoseiErrors } from './schemas.js';
+import { applicationId, KadoseiApiKey, kadoseiErrors, pageQuery } from './schemas.js';
 
 const route = createRoute({
   method: 'get',
   path: '/api/v1/applications/{id}/api-keys',
-  request: { params: applicationId },
+  request: { params: applicationId, query: pageQuery },
   responses: {
-    200: withJson("The application's keys.", z.object({ data: z.array(KadoseiApiKey) })),
+    200: withJson("The application's keys.", z.object({ data: z.array(KadoseiApiKey), nextCursor: z.string().nullable() })),
     ...kadoseiErrors([400, 401, 403, 404]),
   },
 });
 
 export const listApiKeys = defineOperation(route, async (c) => {
-  const listed = await c.var.keyplane.listKeys(c.var.principal, c.req.valid('param').id);
-  return listed.ok ? { status: 200, body: { data: listed.value.map(toKadoseiKey) } } : listed;
+  const { limit, cursor } = c.req.valid('query');
+  const applicationId = c.req.valid('param').id;
+  const listed = await c.var.keyplane.listKeyPage(c.var.principal, {
+    applicationId,
+    order: 'asc',
+    limit,
+    ...(cursor === undefined ? {} : { cursor }),
+  });
+  if (!listed.ok) return listed;
+  return { status: 200, body: { data: listed.value.keys.map(toKadoseiKey), nextCursor: listed.value.nextCursor } };
 });

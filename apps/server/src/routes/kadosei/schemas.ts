@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ADDED_STATUSES, errorResponses } from '../../http/responses.js';
-import { timestamp } from '../../http/schemas.js';
+import { resourceId, timestamp } from '../../http/schemas.js';
 
 export const KadoseiError = z.object({
   error: z.string(),
@@ -33,5 +33,11 @@ export const KadoseiApiKey = z.object({
   lastUsedAt: timestamp.nullable(),
 });
 
-export const applicationId = z.object({ id: z.uuid() });
-export const applicationKeyId = z.object({ id: z.uuid(), keyId: z.uuid() });
+export const applicationId = z.object({ id: resourceId });
+export const applicationKeyId = z.object({ id: resourceId, keyId: resourceId });
+
+/** Kadosei lists answer a page at a time (keyplane's extension). */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(500).optional(),
+});

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
-import { timestamp } from '../../http/schemas.js';
+import { resourceId, timestamp } from '../../http/schemas.js';
 import { problems } from './schemas.js';
 
 const THIRTY_DAYS = 30 * 24 * 60 * 60;
@@ -10,7 +10,7 @@ const route = createRoute({
   method: 'post',
   path: '/v1/keys/{keyId}/rotate',
   request: {
-    params: z.object({ keyId: z.uuid() }),
+    params: z.object({ keyId: resourceId }),
     body: {
       required: false,
       content: {
