@@ -10,6 +10,20 @@ function expect<T>({ data, error, response }: Answer<T>): T {
 
 type Schemas = components['schemas'];
 
+/** Every item of a list answered a page at a time, following `nextCursor` to the end. */
+async function everyPage<T>(page: (cursor?: string) => Promise<{ data: T[]; nextCursor: string | null }>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const answer = await page(cursor);
+    items.push(...answer.data);
+    cursor = answer.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}
+
+type PageQuery = { limit?: number; cursor?: string };
+
 /** The discue dialect: `/v1/api_keys`. */
 export const discue = {
   /** Creates a key; the secret is in the answer only this once. */
@@ -17,8 +31,13 @@ export const discue = {
     const created = expect(await client.POST('/v1/api_keys', { body }));
     return { id: created.id, secret: created.api_key };
   },
+  /** Every key of the organization, in one answer. */
   async listKeys(client: KeyplaneClient) {
     return expect(await client.GET('/v1/api_keys')).api_keys;
+  },
+  /** One page of keys (keyplane's extension of discue); `_links.next` leads to the next. */
+  async listKeyPage(client: KeyplaneClient, query: { limit: number; cursor?: string }) {
+    return expect(await client.GET('/v1/api_keys', { params: { query } }));
   },
   async getKey(client: KeyplaneClient, id: string) {
     return expect(await client.GET('/v1/api_keys/{api_key_id}', { params: { path: { api_key_id: id } } })).api_key;
@@ -77,8 +96,12 @@ export const diga = {
 
 /** The Kadosei dialect: keys under applications, `/api/v1/applications`. */
 export const kadosei = {
+  /** Every application of the organization, page after page. */
   async listApplications(client: KeyplaneClient) {
-    return expect(await client.GET('/api/v1/applications')).data;
+    return everyPage((cursor) => kadosei.listApplicationPage(client, cursor ? { cursor } : {}));
+  },
+  async listApplicationPage(client: KeyplaneClient, query: PageQuery = {}) {
+    return expect(await client.GET('/api/v1/applications', { params: { query } }));
   },
   async defaultApplication(client: KeyplaneClient) {
     const applications = await kadosei.listApplications(client);
@@ -98,9 +121,14 @@ export const kadosei = {
       await client.POST('/api/v1/applications/{id}/api-keys', { params: { path: { id: applicationId } }, body }),
     );
   },
+  /** Every key of an application, page after page. */
   async listKeys(client: KeyplaneClient, applicationId: string) {
-    return expect(await client.GET('/api/v1/applications/{id}/api-keys', { params: { path: { id: applicationId } } }))
-      .data;
+    return everyPage((cursor) => kadosei.listKeyPage(client, applicationId, cursor ? { cursor } : {}));
+  },
+  async listKeyPage(client: KeyplaneClient, applicationId: string, query: PageQuery = {}) {
+    return expect(
+      await client.GET('/api/v1/applications/{id}/api-keys', { params: { path: { id: applicationId }, query } }),
+    );
   },
   async getKey(client: KeyplaneClient, applicationId: string, keyId: string) {
     return expect(
