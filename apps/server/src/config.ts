@@ -1,7 +1,22 @@
 import { resolve } from 'node:path';
+import { isWellFormedSecret } from '@keyplane/core';
 import { z } from 'zod';
 
 const HEADER_SAFE = /^[\x21-\x7e]+$/;
+
+/** Printable header-safe characters a chosen root key needs at the least, as the server's other secrets do. */
+const ROOT_KEY_LENGTH = 32;
+/** Fewer distinct characters than this is a pattern (`aaaa…`, `abab…`), not a random key. */
+const ROOT_KEY_DISTINCT_CHARACTERS = 10;
+
+/**
+ * The root key can do anything, in every organization, and is never rate limited: it must
+ * be as hard to guess as the secrets keyplane generates itself.
+ */
+function isStrongRootKey(candidate: string): boolean {
+  if (isWellFormedSecret(candidate)) return true;
+  return candidate.length >= ROOT_KEY_LENGTH && new Set(candidate).size >= ROOT_KEY_DISTINCT_CHARACTERS;
+}
 
 const SigningKeys = z
   .string()
@@ -26,7 +41,12 @@ const Environment = z.object({
   KEYPLANE_DATA_DIR: z.string().min(1).default('data'),
   KEYPLANE_ROOT_KEY: z
     .string()
-    .regex(HEADER_SAFE, 'must be printable ASCII without spaces, to travel in an HTTP header')
+    .regex(HEADER_SAFE, { message: 'must be printable ASCII without spaces, to travel in an HTTP header', abort: true })
+    .refine(
+      isStrongRootKey,
+      `too weak for a credential that holds every permission: use a keyplane key or at least ${ROOT_KEY_LENGTH} ` +
+        'characters of random text, such as `openssl rand -base64 32` prints',
+    )
     .optional(),
   KEYPLANE_TOKEN_SIGNING_KEYS: SigningKeys.optional(),
   KEYPLANE_HASH_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),

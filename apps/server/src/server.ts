@@ -34,7 +34,14 @@ async function signingKeys(config: Config, store: KeyplaneStore): Promise<readon
 export function openConfiguredStore(config: Config): Promise<KeyplaneStore> {
   return config.database
     ? openPostgresStore({ connectionString: config.database.url, poolSize: config.database.poolSize })
-    : openEmbeddedStore({ dataDir: config.dataDir });
+    : openEmbeddedStore({
+        dataDir: config.dataDir,
+        onFolderTightened: (dataDir, paths) =>
+          log('warn', 'the data folder was open to other users and has been made private (0700, files 0600)', {
+            dataDir,
+            tightened: paths.length,
+          }),
+      });
 }
 
 export class RedisUnavailableError extends Error {

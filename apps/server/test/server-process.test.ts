@@ -44,7 +44,7 @@ describe('the server process', () => {
   });
 
   it('takes KEYPLANE_ROOT_KEY as the root credential, as X-API-KEY and as Bearer', async () => {
-    const rootKey = 'configured-root-key-0123456789';
+    const rootKey = 'configured-root-key-0123456789-abcdefghijk';
     const server = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: rootKey });
     try {
       expect(server.output()).not.toMatch(ROOT_KEY_LINE);
@@ -61,7 +61,7 @@ describe('the server process', () => {
   });
 
   it('signs access tokens with the configured keys, and honours them after a rotation', async () => {
-    const rootKey = 'configured-root-key-0123456789';
+    const rootKey = 'configured-root-key-0123456789-abcdefghijk';
     const previous = 'previous:the-previous-signing-secret-of-enough-length';
     const next = 'next:the-next-signing-secret-that-is-long-enough-too';
     const first = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: rootKey, KEYPLANE_TOKEN_SIGNING_KEYS: previous });
@@ -119,6 +119,10 @@ describe('the server process', () => {
     expect(badRoot.code).toBe(1);
     expect(badRoot.output).toContain('KEYPLANE_ROOT_KEY');
     expect(badRoot.output).not.toContain('has spaces in it');
+    const weakRoot = await failedStart({ PORT: '0', KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: 'a' });
+    expect(weakRoot.code).toBe(1);
+    expect(weakRoot.output).toContain('KEYPLANE_ROOT_KEY');
+    expect(weakRoot.output).toContain('at least 32 characters');
     const badSigning = await failedStart({ PORT: '0', KEYPLANE_DATA_DIR: dataDir, KEYPLANE_TOKEN_SIGNING_KEYS: 'k1:short' });
     expect(badSigning.code).toBe(1);
     expect(badSigning.output).toContain('KEYPLANE_TOKEN_SIGNING_KEYS');

@@ -24,12 +24,22 @@ function inheritedEnvironment(): NodeJS.ProcessEnv {
   return rest;
 }
 
+export interface ProcessOptions {
+  /** The file-mode creation mask the server starts with, as a shell's `umask` takes it. */
+  readonly umask?: string;
+}
+
 /** Runs the built server (`dist/main.js`) as `pnpm start` does, on an ephemeral port. */
-export async function startServerProcess(env: Record<string, string | undefined>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN], {
-    env: { ...inheritedEnvironment(), PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startServerProcess(
+  env: Record<string, string | undefined>,
+  options: ProcessOptions = {},
+): Promise<ServerProcess> {
+  const environment = { ...inheritedEnvironment(), PORT: '0', ...env };
+  const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
+  // Node cannot set a child's umask, a shell can; `exec` keeps the server the child that signals reach.
+  const child = options.umask
+    ? spawn('/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$1"`, process.execPath, MAIN], { env: environment, stdio })
+    : spawn(process.execPath, [MAIN], { env: environment, stdio });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk) => {
