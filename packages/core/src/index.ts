@@ -1,7 +1,13 @@
+export * from './applications.js';
+export * from './audit.js';
+export * from './credentials.js';
 export * from './cursors.js';
+export { isCanonicalId } from './domain.js';
 export * from './key-format.js';
 export * from './keyplane.js';
+export * from './keys.js';
 export * from './model.js';
+export type { PaginationReason } from './pagination.js';
 export * from './permissions.js';
 export type * from './ports.js';
 export * from './result.js';

@@ -1,0 +1,174 @@
+import { type DomainContext, isCanonicalId, requirePermission } from './domain.js';
+import { digestsEqual, generateSecret, isWellFormedSecret } from './key-format.js';
+import type { ApiKey, Principal } from './model.js';
+import { allows, formatPermissions, type Grant, narrow, parsePermission, UNRESTRICTED } from './permissions.js';
+import type { KeyBySecret } from './ports.js';
+import { type Err, fail, ok, type Result } from './result.js';
+import { looksLikeToken, type TokenAuthority, type TokenClaims } from './tokens.js';
+
+const ROOT_CREDENTIAL_SETTING = 'root_credential_sha256';
+
+export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'DISABLED' | 'EXPIRED' | 'INSUFFICIENT_PERMISSIONS';
+
+export interface Verification {
+  readonly valid: boolean;
+  readonly code: VerificationCode;
+  /** The key, when one was found in the caller's organization. */
+  readonly key?: ApiKey;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly expiresAt: Date;
+  readonly ttlSeconds: number;
+  readonly grants: readonly Grant[];
+}
+
+/**
+ * Who is calling, and whether a presented key holds: the root credential, keys' secrets
+ * (the current one, and the one before it during a rotation's grace period), and the access
+ * tokens they obtain, each of which works only while the secret that obtained it does.
+ */
+export class Credentials {
+  readonly #context: DomainContext;
+  readonly #tokens: TokenAuthority | undefined;
+  #root: { digest: string; organizationId: string } | null = null;
+
+  constructor(context: DomainContext, tokens: TokenAuthority | undefined) {
+    this.#context = context;
+    this.#tokens = tokens;
+  }
+
+  async initializeRoot(configuredSecret?: string): Promise<{ generatedSecret: string | null }> {
+    const { store, digest: digestOf, now } = this.#context;
+    const organization = await store.ensureDefaultOrganization(now());
+    let generatedSecret: string | null = null;
+    let digest: string;
+    if (configuredSecret) {
+      digest = digestOf(configuredSecret);
+    } else {
+      const candidate = generateSecret();
+      digest = await store.putSettingIfAbsent(ROOT_CREDENTIAL_SETTING, digestOf(candidate));
+      if (digest === digestOf(candidate)) generatedSecret = candidate;
+    }
+    this.#root = { digest, organizationId: organization.id };
+    return { generatedSecret };
+  }
+
+  async authenticate(credential: string | undefined, requestId: string): Promise<Result<Principal>> {
+    if (!credential) return fail('unauthenticated', 'No credential was presented.');
+    if (this.#tokens && looksLikeToken(credential)) return this.#authenticateToken(this.#tokens, credential, requestId);
+    const digest = this.#context.digest(credential);
+    if (this.#root && digestsEqual(digest, this.#root.digest)) {
+      return ok({ organizationId: this.#root.organizationId, keyId: null, access: UNRESTRICTED, requestId });
+    }
+    const found = await this.#findUsableKey(credential);
+    if (!found.ok) return found;
+    const { key } = found.value;
+    this.#context.usage.record(key.id, this.#context.now());
+    return ok({ organizationId: key.organizationId, keyId: key.id, access: key.access, requestId });
+  }
+
+  async issueToken(request: {
+    clientId: string;
+    clientSecret: string;
+    permissions: readonly Grant[];
+  }): Promise<Result<IssuedToken>> {
+    if (!this.#tokens) return fail('unavailable', 'Access tokens are not enabled.');
+    const found = await this.#findUsableKey(request.clientSecret);
+    if (!found.ok || found.value.key.id !== request.clientId) {
+      return fail('unauthenticated', 'The client id or secret is wrong.');
+    }
+    const { key, secretGeneration } = found.value;
+    const granted = narrow(key.access, request.permissions);
+    if (!granted.restricted || granted.grants.length === 0) {
+      return fail('forbidden', 'The key holds none of the requested permissions.');
+    }
+    const { token, expiresAt } = await this.#tokens.issue({
+      keyId: key.id,
+      organizationId: key.organizationId,
+      permissions: formatPermissions(granted.grants),
+      secretGeneration,
+    });
+    this.#context.usage.record(key.id, this.#context.now());
+    return ok({ token, expiresAt, ttlSeconds: this.#tokens.ttlSeconds, grants: granted.grants });
+  }
+
+  async verifyKey(principal: Principal, secret: string, required: readonly Grant[]): Promise<Result<Verification>> {
+    const denied = requirePermission(principal, 'api_keys', 'verify');
+    if (denied) return denied;
+    const { store, digest, usage, now } = this.#context;
+    const found = isWellFormedSecret(secret) ? await store.findKeyBySecretHash(digest(secret)) : null;
+    if (!found || found.key.organizationId !== principal.organizationId || !this.#secretStillValid(found)) {
+      return ok({ valid: false, code: 'NOT_FOUND' });
+    }
+    const key = usage.overlay(found.key);
+    if (key.status !== 'enabled') return ok({ valid: false, code: 'DISABLED', key });
+    if (this.#expired(key)) return ok({ valid: false, code: 'EXPIRED', key });
+    usage.record(key.id, now());
+    const missing = required.some((wanted) =>
+      wanted.targets.some((target) => !allows(key.access, wanted.resource, wanted.action, target)),
+    );
+    return ok(missing ? { valid: false, code: 'INSUFFICIENT_PERMISSIONS', key } : { valid: true, code: 'VALID', key });
+  }
+
+  async #authenticateToken(tokens: TokenAuthority, token: string, requestId: string): Promise<Result<Principal>> {
+    const verified = await tokens.verify(token);
+    if (!verified.ok) return verified;
+    const { keyId, organizationId, permissions } = verified.value;
+    // The key is read on every request: a token dies with its key, whatever its expiry.
+    const key = isCanonicalId(keyId) ? await this.#context.store.findKeyById(organizationId, keyId) : null;
+    if (!key) return fail('unauthenticated', 'The access token belongs to a key that no longer exists.');
+    const unusable = this.#unusable(key);
+    if (unusable) return unusable;
+    if (!this.#secretWorks(key, generationOf(verified.value, key))) {
+      return fail('unauthenticated', 'The access token was obtained with a secret that no longer works.');
+    }
+    const grants = permissions.map(parsePermission).filter((parsed): parsed is Grant => parsed !== null);
+    this.#context.usage.record(key.id, this.#context.now());
+    return ok({ organizationId, keyId, access: narrow(key.access, grants), requestId });
+  }
+
+  /** The current secret always works; the one before it only until its grace period ends; older ones never. */
+  #secretWorks(key: ApiKey, generation: number): boolean {
+    if (generation === key.secretGeneration) return true;
+    return generation === key.secretGeneration - 1 && this.#inGrace(key.previousSecretExpiresAt);
+  }
+
+  /** The key a secret names, if it may be used now, and which of its secrets it is. */
+  async #findUsableKey(secret: string): Promise<Result<{ key: ApiKey; secretGeneration: number }>> {
+    if (!isWellFormedSecret(secret)) return fail('unauthenticated', 'The credential is not valid.');
+    const found = await this.#context.store.findKeyBySecretHash(this.#context.digest(secret));
+    if (!found || !this.#secretStillValid(found)) return fail('unauthenticated', 'The credential is not valid.');
+    const secretGeneration = found.matched === 'current' ? found.key.secretGeneration : found.key.secretGeneration - 1;
+    return this.#unusable(found.key) ?? ok({ key: found.key, secretGeneration });
+  }
+
+  /** Why an existing key cannot be used now, or null when it can. */
+  #unusable(key: ApiKey): Err | null {
+    if (key.status !== 'enabled') return fail('unauthenticated', 'The API key is disabled.');
+    if (this.#expired(key)) return fail('unauthenticated', 'The API key has expired.');
+    return null;
+  }
+
+  #inGrace(previousSecretExpiresAt: Date | null): boolean {
+    return previousSecretExpiresAt !== null && previousSecretExpiresAt.getTime() > this.#context.now().getTime();
+  }
+
+  #secretStillValid(found: KeyBySecret): boolean {
+    return found.matched === 'current' || this.#inGrace(found.key.previousSecretExpiresAt);
+  }
+
+  #expired(key: ApiKey): boolean {
+    return key.expiresAt !== null && key.expiresAt.getTime() <= this.#context.now().getTime();
+  }
+}
+
+/**
+ * Which secret obtained a token. Tokens issued before keyplane recorded it are placed by
+ * their time: before the last rotation, the replaced secret; after it, the current one.
+ */
+function generationOf(claims: TokenClaims, key: ApiKey): number {
+  if (claims.secretGeneration !== null) return claims.secretGeneration;
+  return key.rotatedAt && claims.issuedAt < key.rotatedAt ? key.secretGeneration - 1 : key.secretGeneration;
+}
