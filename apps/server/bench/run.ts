@@ -43,7 +43,9 @@ interface Prepared {
 
 const log = (message: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
 
-async function openDatabase(backend: Backend): Promise<{ db: SqlDatabase; env: Record<string, string>; cleanup(): Promise<void> }> {
+async function openDatabase(
+  backend: Backend,
+): Promise<{ db: SqlDatabase; env: Record<string, string>; cleanup(): Promise<void> }> {
   if (backend === 'embedded') {
     const dataDir = await mkdtemp(join(tmpdir(), 'keyplane-bench-'));
     return {
@@ -74,7 +76,10 @@ async function openDatabase(backend: Backend): Promise<{ db: SqlDatabase; env: R
 async function prepare(backend: Backend, count: number): Promise<Prepared> {
   const { db, env, cleanup } = await openDatabase(backend);
   await migrate(db);
-  const keyplane = new Keyplane(createKeyplaneStore(db), { digest: secretDigest(HASH_SECRET), cursorSecret: HASH_SECRET });
+  const keyplane = new Keyplane(createKeyplaneStore(db), {
+    digest: secretDigest(HASH_SECRET),
+    cursorSecret: HASH_SECRET,
+  });
   await keyplane.initializeRoot(ROOT_KEY);
   const root = (await keyplane.authenticate(ROOT_KEY, 'bench')) as { ok: true; value: Principal };
   const organization = await keyplane.createOrganization(root.value, { name: 'bench' });
@@ -97,9 +102,10 @@ async function prepare(backend: Backend, count: number): Promise<Prepared> {
       [organization.value.organization.id, application.id, new Date(Date.now() - 60_000), from, to],
     );
   }
-  await db.query('update organizations set key_count = (select count(*) from api_keys where organization_id = $1) where id = $1', [
-    organization.value.organization.id,
-  ]);
+  await db.query(
+    'update organizations set key_count = (select count(*) from api_keys where organization_id = $1) where id = $1',
+    [organization.value.organization.id],
+  );
   if (count > 2) log(`${backend}: seeded ${count - 2} keys in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   await db.exec('analyze api_keys');
   const cursorAt = async (offset: number) => {
@@ -265,7 +271,9 @@ async function benchmark(backend: Backend, bare: Running, rows: Row[], memory: R
       const settled = await memoryOf(server.child);
       const all = scenarios(prepared.fixtures);
       const selected =
-        count === Math.min(...SCALES) ? Object.entries(all) : Object.entries(all).filter(([name]) => name === 'key verification');
+        count === Math.min(...SCALES)
+          ? Object.entries(all)
+          : Object.entries(all).filter(([name]) => name === 'key verification');
       for (const [name, scenario] of selected) {
         log(`${backend}, ${count} keys: ${name}`);
         const { keyplane, bare: reference } = await compare(server.url, bare.url, scenario);

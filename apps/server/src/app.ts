@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { loadOpenApiDocument } from '@keyplane/contract';
-import type { KeyplaneError, Keyplane } from '@keyplane/core';
+import type { Keyplane, KeyplaneError } from '@keyplane/core';
 import type { Context } from 'hono';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { HTTPException } from 'hono/http-exception';
 import type { Dialect } from './http/dialect.js';
 import type { AppEnv } from './http/env.js';

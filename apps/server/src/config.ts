@@ -20,7 +20,12 @@ function isStrongRootKey(candidate: string): boolean {
 
 const SigningKeys = z
   .string()
-  .transform((text) => text.split(',').map((entry) => entry.trim()).filter(Boolean))
+  .transform((text) =>
+    text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z
       .array(
@@ -55,7 +60,10 @@ const Environment = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .optional(),
   KEYPLANE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   KEYPLANE_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
   KEYPLANE_AUTH_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),

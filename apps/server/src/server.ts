@@ -1,13 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { randomBytes } from 'node:crypto';
 import { Keyplane, type KeyplaneStore, type SigningKey, secretDigest, TokenAuthority } from '@keyplane/core';
 import { openEmbeddedStore, openPostgresStore } from '@keyplane/store';
 import { Redis } from 'ioredis';
 import { createApp } from './app.js';
-import { RateLimits } from './http/rate-limits.js';
 import { type Config, ConfigError } from './config.js';
+import { RateLimits } from './http/rate-limits.js';
 import { log } from './log.js';
 
 export interface RunningServer {
@@ -118,7 +118,9 @@ export async function startServer(config: Config): Promise<RunningServer> {
      */
     close: async (graceMs = 10_000) => {
       draining = true;
-      const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      const closed = new Promise<void>((resolve, reject) =>
+        server.close((error) => (error ? reject(error) : resolve())),
+      );
       const idle = setInterval(() => (server as Server).closeIdleConnections(), 50);
       const deadline = setTimeout(() => (server as Server).closeAllConnections(), graceMs);
       try {

@@ -89,7 +89,9 @@ describe.each(SETUPS)('API keys over $name', (setup) => {
     });
 
     it('takes back the scopes it shows unchanged: a GET-then-PUT round trip changes nothing', async () => {
-      const { id } = await discue.createKey(root, { scopes: [{ resource: 'queues', access: 'read', targets: ['q1'] }] });
+      const { id } = await discue.createKey(root, {
+        scopes: [{ resource: 'queues', access: 'read', targets: ['q1'] }],
+      });
       const admin = await keyplane.createOrganization(root, `round trip ${id}`);
       const adminClient = harness.client({ apiKey: admin.adminKey.key });
       for (const [client, keyId] of [
@@ -100,7 +102,9 @@ describe.each(SETUPS)('API keys over $name', (setup) => {
         await discue.updateKey(client, keyId, { name: before.name, scopes: before.scopes });
         expect((await discue.getKey(client, keyId)).scopes).toEqual(before.scopes);
       }
-      expect(await keyplane.verifyKey(adminClient, admin.adminKey.key, ['applications.create'])).toMatchObject({ code: 'VALID' });
+      expect(await keyplane.verifyKey(adminClient, admin.adminKey.key, ['applications.create'])).toMatchObject({
+        code: 'VALID',
+      });
       const adding = await root.PUT('/v1/api_keys/{api_key_id}', {
         params: { path: { api_key_id: id } },
         body: { scopes: [{ resource: 'api_keys', access: 'read' }] },
@@ -167,7 +171,12 @@ describe.each(SETUPS)('API keys over $name', (setup) => {
         expect(await probe(harness, each, { apiKey: doomed.secret })).toBe('authenticated');
       }
 
-      const deleted = await deleteThrough(dialect, harness.client({ bearer: harness.rootKey }), doomed.id, defaultApplicationId);
+      const deleted = await deleteThrough(
+        dialect,
+        harness.client({ bearer: harness.rootKey }),
+        doomed.id,
+        defaultApplicationId,
+      );
       expect(deleted.status).toBe(dialect === 'aerospike' ? 204 : 200);
       if (dialect === 'diga' || dialect === 'kadosei') expect(deleted.body).toEqual({});
 
@@ -180,19 +189,34 @@ describe.each(SETUPS)('API keys over $name', (setup) => {
       expect(remaining).not.toContain(doomed.id);
       expect(remaining).toContain(survivor.id);
 
-      const again = await deleteThrough(dialect, harness.client({ bearer: harness.rootKey }), doomed.id, defaultApplicationId);
+      const again = await deleteThrough(
+        dialect,
+        harness.client({ bearer: harness.rootKey }),
+        doomed.id,
+        defaultApplicationId,
+      );
       expect(again.status).toBe(404);
     });
 
     it('answers 404 for a well-formed id that names no key', async () => {
-      const { status } = await deleteThrough(dialect, harness.client({ bearer: harness.rootKey }), randomUUID(), defaultApplicationId);
+      const { status } = await deleteThrough(
+        dialect,
+        harness.client({ bearer: harness.rootKey }),
+        randomUUID(),
+        defaultApplicationId,
+      );
       expect(status).toBe(404);
     });
 
     it('refuses a key without the delete permission with 403 and deletes nothing', async () => {
       const target = await discue.createKey(root);
       const weak = await discue.createKey(root);
-      const { status, body } = await deleteThrough(dialect, harness.client({ bearer: weak.secret }), target.id, defaultApplicationId);
+      const { status, body } = await deleteThrough(
+        dialect,
+        harness.client({ bearer: weak.secret }),
+        target.id,
+        defaultApplicationId,
+      );
       expect(status).toBe(403);
       expect(body).toEqual(
         {
@@ -220,7 +244,9 @@ describe.each(SETUPS)('API keys over $name', (setup) => {
     it('aerospike and kadosei: 401 with their bodies and a Bearer challenge', async () => {
       const id = randomUUID();
       for (const credential of [undefined, { bearer: bogus }]) {
-        const a = await harness.client(credential).DELETE('/api-keys/{clientId}', { params: { path: { clientId: id } } });
+        const a = await harness
+          .client(credential)
+          .DELETE('/api-keys/{clientId}', { params: { path: { clientId: id } } });
         expect(a.response.status).toBe(401);
         expect(a.error).toMatchObject({ code: 'invalid_token', message: expect.any(String) });
         expect(a.response.headers.get('www-authenticate')).toMatch(/^Bearer/);

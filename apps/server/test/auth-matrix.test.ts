@@ -19,12 +19,7 @@ interface Target {
   readonly namesResource: boolean;
 }
 
-const target = (
-  dialect: Dialect,
-  method: string,
-  template: string,
-  body?: unknown,
-): Target => ({
+const target = (dialect: Dialect, method: string, template: string, body?: unknown): Target => ({
   dialect,
   method,
   template,
@@ -94,15 +89,23 @@ describe.each(SETUPS)('the authentication matrix over $name', (setup) => {
     const organization = await newOrganization(harness, 'matrix');
     otherOrganization = await newOrganization(harness, 'other');
     const admin = organization.client();
-    const make = async (body: Parameters<typeof diga.createKey>[1]) => (await diga.createKey(admin, body)).value as string;
+    const make = async (body: Parameters<typeof diga.createKey>[1]) =>
+      (await diga.createKey(admin, body)).value as string;
 
-    ids = { keyId: (await diga.createKey(admin, { name: 'target', restricted: false })).id, applicationId: organization.defaultApplicationId };
+    ids = {
+      keyId: (await diga.createKey(admin, { name: 'target', restricted: false })).id,
+      applicationId: organization.defaultApplicationId,
+    };
     credentials.admin = organization.adminKey;
     credentials.lacking = await make({ name: 'lacking', restricted: true, permissions: ['calls.view'] });
     const disabled = await diga.createKey(admin, { name: 'disabled', restricted: false });
     await discue.updateKey(admin, disabled.id, { status: 'disabled' });
     credentials.disabled = disabled.value as string;
-    credentials.expiring = await make({ name: 'expiring', restricted: false, expiry_date: new Date(Date.now() + 60_000).toISOString() });
+    credentials.expiring = await make({
+      name: 'expiring',
+      restricted: false,
+      expiry_date: new Date(Date.now() + 60_000).toISOString(),
+    });
     const deleted = await diga.createKey(admin, { name: 'deleted', restricted: false });
     const { access_token } = await aerospike.token(admin, deleted.id, deleted.value as string);
     await diga.deleteKey(admin, deleted.id);
@@ -155,7 +158,9 @@ describe.each(SETUPS)('the authentication matrix over $name', (setup) => {
       const missing = await send(t, credentials.other, { keyId: randomUUID(), applicationId: randomUUID() });
       expect(theirs.status).toBe(404);
       expect(await theirs.text()).toBe(await missing.text());
-      expect(Object.fromEntries([...theirs.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date'))).toEqual(
+      expect(
+        Object.fromEntries([...theirs.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date')),
+      ).toEqual(
         Object.fromEntries([...missing.headers].filter(([name]) => name !== 'x-request-id' && name !== 'date')),
       );
     },

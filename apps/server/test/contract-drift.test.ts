@@ -42,16 +42,22 @@ async function copyRepository(): Promise<string> {
   return target;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: the test edits a parsed YAML document of any shape.
 async function editDiscueSpec(root: string, edit: (spec: Record<string, any>) => void) {
   const file = join(root, 'spec', 'dialects', 'discue.yaml');
   const spec = parse(await readFile(file, 'utf8'));
   edit(spec);
   await writeFile(file, stringify(spec));
-  const generated = await run(process.execPath, ['--import', 'tsx', 'scripts/generate.ts'], join(root, 'packages', 'contract'));
+  const generated = await run(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/generate.ts'],
+    join(root, 'packages', 'contract'),
+  );
   expect(generated.code, generated.output).toBe(0);
 }
 
-const typecheck = (root: string, workspace: string) => run(process.execPath, [tsc, '--noEmit', '-p', join(root, workspace)], root);
+const typecheck = (root: string, workspace: string) =>
+  run(process.execPath, [tsc, '--noEmit', '-p', join(root, workspace)], root);
 
 afterAll(() => Promise.all(copies.map((copy) => rm(copy, { recursive: true, force: true }))));
 
@@ -73,7 +79,9 @@ describe('contract drift', () => {
     });
     const [server, client] = await Promise.all([typecheck(root, 'apps/server'), typecheck(root, 'packages/client')]);
     expect(server.code).not.toBe(0);
-    expect(server.output).toMatch(/src\/routes\/discue\/(get|update|delete)-api-key\.ts.*is not an operation of the contract/s);
+    expect(server.output).toMatch(
+      /src\/routes\/discue\/(get|update|delete)-api-key\.ts.*is not an operation of the contract/s,
+    );
     expect(client.code).not.toBe(0);
     expect(client.output).toMatch(/src\/dialects\.ts.*api_key_id/s);
   }, 180_000);
@@ -88,7 +96,9 @@ describe('contract drift', () => {
     });
     const [server, client] = await Promise.all([typecheck(root, 'apps/server'), typecheck(root, 'packages/client')]);
     expect(server.code).not.toBe(0);
-    expect(server.output).toMatch(/src\/routes\/discue\/create-api-key\.ts.*response 200 body differs from the contract/s);
+    expect(server.output).toMatch(
+      /src\/routes\/discue\/create-api-key\.ts.*response 200 body differs from the contract/s,
+    );
     expect(client.code).not.toBe(0);
     expect(client.output).toMatch(/src\/dialects\.ts.*api_key/s);
   }, 180_000);

@@ -38,7 +38,9 @@ function writeLoad(url: string, workers = 8) {
     const client = rootClient(url);
     while (running) {
       try {
-        const { data, response } = await client.POST('/v1/api_key/', { body: { name: 'under load', restricted: false } });
+        const { data, response } = await client.POST('/v1/api_key/', {
+          body: { name: 'under load', restricted: false },
+        });
         if (response.status === 200 && data) acknowledged.push(data.id);
       } catch {
         // The server went away mid-request: that request was never acknowledged.

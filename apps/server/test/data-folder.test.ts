@@ -40,7 +40,10 @@ const loosePermissions = (entries: { path: string; directory: boolean; mode: num
 describe("the embedded store's data folder", () => {
   it('is private to the server, whatever the umask it was started with', async () => {
     const dataDir = join(await freshFolder(), 'data');
-    const server = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: ROOT_KEY }, { umask: '000' });
+    const server = await startServerProcess(
+      { KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: ROOT_KEY },
+      { umask: '000' },
+    );
     try {
       // Writes reach the write-ahead log, and with it files created after the start-up.
       const root = createKeyplaneClient({ baseUrl: server.url, credential: { bearer: ROOT_KEY } });

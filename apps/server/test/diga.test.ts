@@ -65,7 +65,11 @@ describe.each(SETUPS)('diga over $name', (setup) => {
       restricted: true,
       permissions: ['calls.view', 'api_keys.view'],
     });
-    expect(created).toMatchObject({ name: 'voice bot', restricted: true, permissions: ['api_keys.view', 'calls.view'] });
+    expect(created).toMatchObject({
+      name: 'voice bot',
+      restricted: true,
+      permissions: ['api_keys.view', 'calls.view'],
+    });
     const value = created.value as string;
     expect(created.last_four_digits).toBe(value.slice(-4));
     expect(created.creator_id).toBe(organization.adminKeyId);
@@ -123,12 +127,18 @@ describe.each(SETUPS)('diga over $name', (setup) => {
       restricted: true,
       permissions: ['agents.view', 'tools.view'],
     });
-    expect(await diga.updateKey(admin, id, { restricted: false })).toMatchObject({ restricted: false, permissions: null });
+    expect(await diga.updateKey(admin, id, { restricted: false })).toMatchObject({
+      restricted: false,
+      permissions: null,
+    });
     expect(await diga.updateKey(admin, id, { restricted: true, permissions: [] })).toMatchObject({
       restricted: true,
       permissions: [],
     });
-    const missing = await admin.PATCH('/v1/api_key/{id}', { params: { path: { id: randomUUID() } }, body: { name: 'x' } });
+    const missing = await admin.PATCH('/v1/api_key/{id}', {
+      params: { path: { id: randomUUID() } },
+      body: { name: 'x' },
+    });
     expect(missing.response.status).toBe(404);
     expect(missing.error).toMatchObject({ error_code: 'API_KEY_NOT_FOUND' });
   });
@@ -142,7 +152,12 @@ describe.each(SETUPS)('diga over $name', (setup) => {
     const newestFirst = [...ids].reverse();
     const first = await diga.listKeys(admin, { limit: 2 });
     expect(first.data.map((key) => key.id)).toEqual(newestFirst.slice(0, 2));
-    expect(first).toMatchObject({ has_more: true, first_id: newestFirst[0], last_id: newestFirst[1], total_pages: null });
+    expect(first).toMatchObject({
+      has_more: true,
+      first_id: newestFirst[0],
+      last_id: newestFirst[1],
+      total_pages: null,
+    });
     const second = await diga.listKeys(admin, { limit: 2, after: first.last_id as string });
     expect(second.data.map((key) => key.id)).toEqual(newestFirst.slice(2, 4));
     const back = await diga.listKeys(admin, { limit: 2, before: second.first_id as string });
@@ -174,9 +189,14 @@ describe.each(SETUPS)('diga over $name', (setup) => {
     const unknown = await admin.GET('/v1/api_key/', { params: { query: { after: randomUUID() } } });
     expect(unknown.error).toMatchObject({ error_code: 'INVALID_PAGINATION_PARAMETERS' });
     for (const query of ['limit=0', 'limit=1001', 'order=sideways', 'page=0', 'after=nope']) {
-      const response = await harness.fetch(`/v1/api_key/?${query}`, { headers: { Authorization: `Bearer ${organization.adminKey}` } });
+      const response = await harness.fetch(`/v1/api_key/?${query}`, {
+        headers: { Authorization: `Bearer ${organization.adminKey}` },
+      });
       expect(response.status, query).toBe(422);
-      expect((await harness.conforming('GET', '/v1/api_key/', response)).body).toMatchObject({ status: 'error', error_code: expect.any(String) });
+      expect((await harness.conforming('GET', '/v1/api_key/', response)).body).toMatchObject({
+        status: 'error',
+        error_code: expect.any(String),
+      });
     }
   });
 
@@ -206,7 +226,9 @@ describe.each(SETUPS)('diga over $name', (setup) => {
     });
     const secret = created.value as string;
     const asKey = harness.client({ apiKey: secret });
-    expect((await discue.getKey(admin, created.id)).scopes).toEqual([{ resource: 'api_keys', access: 'read', targets: ['*'] }]);
+    expect((await discue.getKey(admin, created.id)).scopes).toEqual([
+      { resource: 'api_keys', access: 'read', targets: ['*'] },
+    ]);
     expect((await kadosei.getKey(admin, organization.defaultApplicationId, created.id)).permissions).toEqual([
       'api_keys.delete',
       'api_keys.read',
@@ -217,7 +239,10 @@ describe.each(SETUPS)('diga over $name', (setup) => {
     await aerospike.deleteKey(asKey, victim.id);
     const refused = await asKey.POST('/v1/api_key/', { body: { name: 'more', restricted: true } });
     expect(refused.response.status).toBe(403);
-    expect(refused.error).toMatchObject({ error_code: 'INSUFFICIENT_PERMISSIONS', message: 'Missing required permissions' });
+    expect(refused.error).toMatchObject({
+      error_code: 'INSUFFICIENT_PERMISSIONS',
+      message: 'Missing required permissions',
+    });
 
     expect((await keyplane.verifyKey(admin, secret, ['calls.view'])).code).toBe('VALID');
     expect((await keyplane.verifyKey(admin, secret, ['calls.delete'])).code).toBe('INSUFFICIENT_PERMISSIONS');
@@ -226,7 +251,9 @@ describe.each(SETUPS)('diga over $name', (setup) => {
     // show: diga's calls.view, and api_keys.delete without the rest of discue's "write".
     await discue.updateKey(admin, created.id, { scopes: [{ resource: 'queues', access: 'read' }] });
     expect((await diga.getKey(admin, created.id)).permissions).toEqual(['api_keys.delete', 'calls.view']);
-    expect((await discue.getKey(admin, created.id)).scopes).toEqual([{ resource: 'queues', access: 'read', targets: ['*'] }]);
+    expect((await discue.getKey(admin, created.id)).scopes).toEqual([
+      { resource: 'queues', access: 'read', targets: ['*'] },
+    ]);
   });
 
   it('lets a key change another only by what it holds itself', async () => {
@@ -240,11 +267,20 @@ describe.each(SETUPS)('diga over $name', (setup) => {
     const target = await diga.createKey(admin, { name: 'target', restricted: true, permissions: ['agents.view'] });
     await discue.updateKey(admin, target.id, { scopes: [{ resource: 'queues', access: 'read' }] });
     // Removing agents.view and adding calls.view: the editor holds calls.view, and keeps queues.read untouched.
-    const patched = await asEditor.PATCH('/v1/api_key/{id}', { params: { path: { id: target.id } }, body: { permissions: ['calls.view'] } });
+    const patched = await asEditor.PATCH('/v1/api_key/{id}', {
+      params: { path: { id: target.id } },
+      body: { permissions: ['calls.view'] },
+    });
     expect(patched.response.status).toBe(200);
-    const widened = await asEditor.PATCH('/v1/api_key/{id}', { params: { path: { id: target.id } }, body: { permissions: ['tools.view'] } });
+    const widened = await asEditor.PATCH('/v1/api_key/{id}', {
+      params: { path: { id: target.id } },
+      body: { permissions: ['tools.view'] },
+    });
     expect(widened.response.status).toBe(403);
-    const unrestricted = await asEditor.PATCH('/v1/api_key/{id}', { params: { path: { id: target.id } }, body: { restricted: false } });
+    const unrestricted = await asEditor.PATCH('/v1/api_key/{id}', {
+      params: { path: { id: target.id } },
+      body: { restricted: false },
+    });
     expect(unrestricted.response.status).toBe(403);
     const rotateAdmin = await asEditor.POST('/v1/keys/{keyId}/rotate', {
       params: { path: { keyId: organization.adminKeyId } },
@@ -256,9 +292,16 @@ describe.each(SETUPS)('diga over $name', (setup) => {
 
   it('never lets a key grant more than it holds', async () => {
     await fresh();
-    const creator = await diga.createKey(admin, { name: 'creator', restricted: true, permissions: ['api_keys.create', 'calls.view'] });
+    const creator = await diga.createKey(admin, {
+      name: 'creator',
+      restricted: true,
+      permissions: ['api_keys.create', 'calls.view'],
+    });
     const asCreator = harness.client({ bearer: creator.value as string });
-    expect((await asCreator.POST('/v1/api_key/', { body: { name: 'ok', restricted: true, permissions: ['calls.view'] } })).response.status).toBe(200);
+    expect(
+      (await asCreator.POST('/v1/api_key/', { body: { name: 'ok', restricted: true, permissions: ['calls.view'] } }))
+        .response.status,
+    ).toBe(200);
     for (const body of [
       { name: 'wider', restricted: false },
       { name: 'other', restricted: true, permissions: ['calls.delete' as const] },

@@ -20,7 +20,9 @@ type Schema = Record<string, unknown>;
 const encodePathSegment = (text: string) => encodeURIComponent(text.replace(/[\ud800-\udfff]/gu, '\ufffd'));
 
 /** HTTP header values are bytes: only the nasty strings a client can put in a header. */
-const HEADER_SAFE_NASTY = NASTY_STRINGS.filter((text) => [...text].every((char) => char.charCodeAt(0) > 31 && char.charCodeAt(0) < 256));
+const HEADER_SAFE_NASTY = NASTY_STRINGS.filter((text) =>
+  [...text].every((char) => char.charCodeAt(0) > 31 && char.charCodeAt(0) < 256),
+);
 type Operation = { parameters?: Schema[]; requestBody?: Schema; security?: unknown[] };
 
 const document = loadOpenApiDocument() as { paths: Record<string, Record<string, Operation>> };
@@ -54,60 +56,68 @@ describe(`spec-driven fuzzing (FUZZ_SEED=${SEED})`, () => {
 
   const auditCount = async () => (await keyplane.listAuditEvents(organization.client(), { limit: 100 })).data.length;
 
-  it.each(operations)('$method $path answers every generated request within its contract', async ({ path, method, operation }) => {
-    const parameters = (operation.parameters ?? []).map((parameter) => fuzzer.resolve(parameter));
-    const bodySchema = fuzzer.resolve(operation.requestBody)?.content as Record<string, { schema: Schema }> | undefined;
-    const jsonSchema = bodySchema?.['application/json']?.schema;
-    for (let index = 0; index < REQUESTS_PER_OPERATION; index += 1) {
-      const breaking = random.chance(0.5);
-      let url = path;
-      const query = new URLSearchParams();
-      for (const parameter of parameters) {
-        const schema = parameter.schema as Schema;
-        const value = breaking && random.chance(0.3) ? fuzzer.invalid(schema) : fuzzer.valid(schema);
-        const text = typeof value === 'string' ? value : JSON.stringify(value);
-        if (parameter.in === 'path') url = url.replace(`{${parameter.name as string}}`, encodePathSegment(text || 'x'));
-        else if (parameter.in === 'query' && (parameter.required || random.chance(0.5))) query.set(parameter.name as string, text);
-      }
-      const headers: Record<string, string> = {};
-      const credential = random.next();
-      if (credential < 0.8) headers.Authorization = `Bearer ${organization.adminKey}`;
-      else if (credential < 0.85) headers['X-API-KEY'] = organization.adminKey;
-      else if (credential < 0.9) headers.Authorization = `Bearer ${random.pick(HEADER_SAFE_NASTY)}`;
-      let body: string | undefined;
-      if (method !== 'GET' && (jsonSchema || (breaking && random.chance(0.2)))) {
-        const shape = random.next();
-        if (!breaking || shape < 0.5) {
-          headers['Content-Type'] = 'application/json';
-          body = JSON.stringify(breaking ? fuzzer.invalid(jsonSchema) : fuzzer.valid(jsonSchema));
-        } else if (shape < 0.7) {
-          headers['Content-Type'] = 'application/json';
-          body = random.pick(['{', '{"name":', '[1,2', 'null', '"text"', '', '\u0000', '{"a":1}}']);
-        } else if (shape < 0.85) {
-          headers['Content-Type'] = random.pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x']);
-          body = 'name=x';
-        } else {
-          body = JSON.stringify(fuzzer.valid(jsonSchema));
+  it.each(operations)(
+    '$method $path answers every generated request within its contract',
+    async ({ path, method, operation }) => {
+      const parameters = (operation.parameters ?? []).map((parameter) => fuzzer.resolve(parameter));
+      const bodySchema = fuzzer.resolve(operation.requestBody)?.content as
+        | Record<string, { schema: Schema }>
+        | undefined;
+      const jsonSchema = bodySchema?.['application/json']?.schema;
+      for (let index = 0; index < REQUESTS_PER_OPERATION; index += 1) {
+        const breaking = random.chance(0.5);
+        let url = path;
+        const query = new URLSearchParams();
+        for (const parameter of parameters) {
+          const schema = parameter.schema as Schema;
+          const value = breaking && random.chance(0.3) ? fuzzer.invalid(schema) : fuzzer.valid(schema);
+          const text = typeof value === 'string' ? value : JSON.stringify(value);
+          if (parameter.in === 'path')
+            url = url.replace(`{${parameter.name as string}}`, encodePathSegment(text || 'x'));
+          else if (parameter.in === 'query' && (parameter.required || random.chance(0.5)))
+            query.set(parameter.name as string, text);
         }
+        const headers: Record<string, string> = {};
+        const credential = random.next();
+        if (credential < 0.8) headers.Authorization = `Bearer ${organization.adminKey}`;
+        else if (credential < 0.85) headers['X-API-KEY'] = organization.adminKey;
+        else if (credential < 0.9) headers.Authorization = `Bearer ${random.pick(HEADER_SAFE_NASTY)}`;
+        let body: string | undefined;
+        if (method !== 'GET' && (jsonSchema || (breaking && random.chance(0.2)))) {
+          const shape = random.next();
+          if (!breaking || shape < 0.5) {
+            headers['Content-Type'] = 'application/json';
+            body = JSON.stringify(breaking ? fuzzer.invalid(jsonSchema) : fuzzer.valid(jsonSchema));
+          } else if (shape < 0.7) {
+            headers['Content-Type'] = 'application/json';
+            body = random.pick(['{', '{"name":', '[1,2', 'null', '"text"', '', '\u0000', '{"a":1}}']);
+          } else if (shape < 0.85) {
+            headers['Content-Type'] = random.pick(['text/plain', 'application/xml', 'multipart/form-data; boundary=x']);
+            body = 'name=x';
+          } else {
+            body = JSON.stringify(fuzzer.valid(jsonSchema));
+          }
+        }
+        const target = `${url}${query.size > 0 ? `?${query}` : ''}`;
+        const before = method === 'GET' ? 0 : await auditCount();
+        const response = await harness.fetch(target, { method, headers, ...(body === undefined ? {} : { body }) });
+        sent += 1;
+        if (response.ok) answered.accepted += 1;
+        else answered.refused += 1;
+        const text = await response.text();
+        const where = `FUZZ_SEED=${SEED}: ${method} ${target} ${body?.slice(0, 300) ?? ''}`;
+        expect(response.status, where).toBeLessThan(500);
+        expect(
+          harness.validator.problems({ method, path, status: response.status, headers: response.headers, body: text }),
+          where,
+        ).toEqual([]);
+        if (response.status >= 400 && method !== 'GET')
+          expect(await auditCount(), `${where} changed the store`).toBe(before);
+        // Keep the fixtures: a successful delete or rotation of a fixture key is put back.
+        if (response.ok && (method === 'DELETE' || path.endsWith('/rotate'))) await refill();
       }
-      const target = `${url}${query.size > 0 ? `?${query}` : ''}`;
-      const before = method === 'GET' ? 0 : await auditCount();
-      const response = await harness.fetch(target, { method, headers, ...(body === undefined ? {} : { body }) });
-      sent += 1;
-      if (response.ok) answered.accepted += 1;
-      else answered.refused += 1;
-      const text = await response.text();
-      const where = `FUZZ_SEED=${SEED}: ${method} ${target} ${body?.slice(0, 300) ?? ''}`;
-      expect(response.status, where).toBeLessThan(500);
-      expect(
-        harness.validator.problems({ method, path, status: response.status, headers: response.headers, body: text }),
-        where,
-      ).toEqual([]);
-      if (response.status >= 400 && method !== 'GET') expect(await auditCount(), `${where} changed the store`).toBe(before);
-      // Keep the fixtures: a successful delete or rotation of a fixture key is put back.
-      if (response.ok && (method === 'DELETE' || path.endsWith('/rotate'))) await refill();
-    }
-  });
+    },
+  );
 
   async function refill() {
     const admin = organization.client();

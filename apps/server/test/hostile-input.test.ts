@@ -30,7 +30,13 @@ describe.each(SETUPS)('input a store cannot take, over $name', (setup) => {
     for (const text of UNSTORABLE) {
       const cases: [string, string, string, unknown, number][] = [
         ['POST', '/v1/api_keys', '/v1/api_keys', { name: text }, 422],
-        ['POST', '/v1/api_keys', '/v1/api_keys', { scopes: [{ resource: 'queues', access: 'read', targets: [text] }] }, 422],
+        [
+          'POST',
+          '/v1/api_keys',
+          '/v1/api_keys',
+          { scopes: [{ resource: 'queues', access: 'read', targets: [text] }] },
+          422,
+        ],
         ['POST', '/v1/api_key/', '/v1/api_key/', { name: text, restricted: false }, 422],
         ['POST', '/api-keys', '/api-keys', { name: text }, 400],
         ['POST', '/api/v1/applications', '/api/v1/applications', { name: text }, 400],
@@ -62,7 +68,11 @@ describe.each(SETUPS)('input a store cannot take, over $name', (setup) => {
   it('refuses expiry times past what a date can hold', async () => {
     const discueAnswer = await send('POST', '/v1/api_keys', { expires_at: 9e15 });
     expect(discueAnswer.status).toBe(422);
-    const digaAnswer = await send('POST', '/v1/api_key/', { name: 'x', restricted: false, expiry_date: '+275760-09-13T00:00:00.000Z' });
+    const digaAnswer = await send('POST', '/v1/api_key/', {
+      name: 'x',
+      restricted: false,
+      expiry_date: '+275760-09-13T00:00:00.000Z',
+    });
     expect(digaAnswer.status).toBe(422);
     const kadoseiAnswer = await send('POST', `/api/v1/applications/${organization.defaultApplicationId}/api-keys`, {
       name: 'x',
@@ -72,7 +82,11 @@ describe.each(SETUPS)('input a store cannot take, over $name', (setup) => {
   });
 
   it('refuses forged audit cursors with 400', async () => {
-    for (const cursor of ['garbage', Buffer.from('seq:-1').toString('base64url'), Buffer.from('seq:99999999999999999999').toString('base64url')]) {
+    for (const cursor of [
+      'garbage',
+      Buffer.from('seq:-1').toString('base64url'),
+      Buffer.from('seq:99999999999999999999').toString('base64url'),
+    ]) {
       const response = await harness.fetch(`/v1/audit-events?cursor=${cursor}`, {
         headers: { Authorization: `Bearer ${organization.adminKey}` },
       });

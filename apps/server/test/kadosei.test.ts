@@ -49,7 +49,9 @@ describe.each(SETUPS)('Kadosei applications and keys over $name', (setup) => {
     expect(await kadosei.getKey(client, billing.id, created.id)).toEqual(stored);
     expect(await kadosei.listKeys(client, billing.id)).toEqual([stored]);
     expect(JSON.stringify(await kadosei.listKeys(client, billing.id))).not.toContain(secret);
-    expect((await kadosei.listKeys(client, organization.defaultApplicationId)).map((key) => key.id)).not.toContain(created.id);
+    expect((await kadosei.listKeys(client, organization.defaultApplicationId)).map((key) => key.id)).not.toContain(
+      created.id,
+    );
 
     const elsewhere = await client.GET('/api/v1/applications/{id}/api-keys/{keyId}', {
       params: { path: { id: organization.defaultApplicationId, keyId: created.id } },
@@ -75,7 +77,10 @@ describe.each(SETUPS)('Kadosei applications and keys over $name', (setup) => {
     const inherited = await kadosei.createKey(asNarrow, organization.defaultApplicationId, { name: 'inherits' });
     expect(inherited.permissions).toEqual(['api_keys.create', 'calls.view']);
     // diga shows only what keyplane enforces: a raw api_keys.view grant is not its api_keys.view.
-    const viewer = await kadosei.createKey(client, organization.defaultApplicationId, { name: 'viewer', permissions: ['api_keys.view'] });
+    const viewer = await kadosei.createKey(client, organization.defaultApplicationId, {
+      name: 'viewer',
+      permissions: ['api_keys.view'],
+    });
     expect((await diga.getKey(client, viewer.id)).permissions).toEqual([]);
     expect((await harness.client({ bearer: viewer.key }).GET('/v1/api_key/')).response.status).toBe(403);
   });

@@ -13,7 +13,8 @@ describe.each(SETUPS)('key lifecycle over $name', (setup) => {
   afterEach(() => expect(harness.unexpectedErrors).toEqual([]));
   afterAll(() => harness.close());
 
-  const works = async (secret: string) => (await harness.client({ bearer: secret }).GET('/v1/api_key/')).response.status === 200;
+  const works = async (secret: string) =>
+    (await harness.client({ bearer: secret }).GET('/v1/api_key/')).response.status === 200;
 
   it('rotates a key: a new secret, the old one working through the grace period only', async () => {
     const organization = await newOrganization(harness);
@@ -41,7 +42,10 @@ describe.each(SETUPS)('key lifecycle over $name', (setup) => {
     expect(await works(rotation.key)).toBe(false);
     expect(await works(immediate.key)).toBe(true);
 
-    const missing = await admin.POST('/v1/keys/{keyId}/rotate', { params: { path: { keyId: randomUUID() } }, body: {} });
+    const missing = await admin.POST('/v1/keys/{keyId}/rotate', {
+      params: { path: { keyId: randomUUID() } },
+      body: {},
+    });
     expect(missing.response.status).toBe(404);
     const tooLong = await admin.POST('/v1/keys/{keyId}/rotate', {
       params: { path: { keyId: created.id } },
@@ -64,12 +68,26 @@ describe.each(SETUPS)('key lifecycle over $name', (setup) => {
       permissions: ['calls.view'],
       expiresAt: null,
     });
-    expect(await keyplane.verifyKey(admin, value, ['calls.delete'])).toMatchObject({ valid: false, code: 'INSUFFICIENT_PERMISSIONS' });
-    for (const malformed of ['', 'nope', `${value}x`, value.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')), '🔑'.repeat(100), 'x'.repeat(512)]) {
+    expect(await keyplane.verifyKey(admin, value, ['calls.delete'])).toMatchObject({
+      valid: false,
+      code: 'INSUFFICIENT_PERMISSIONS',
+    });
+    for (const malformed of [
+      '',
+      'nope',
+      `${value}x`,
+      value.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')),
+      '🔑'.repeat(100),
+      'x'.repeat(512),
+    ]) {
       expect(await keyplane.verifyKey(admin, malformed), malformed).toEqual({ valid: false, code: 'NOT_FOUND' });
     }
     await discue.updateKey(admin, restricted.id, { status: 'disabled' });
-    expect(await keyplane.verifyKey(admin, value)).toMatchObject({ valid: false, code: 'DISABLED', keyId: restricted.id });
+    expect(await keyplane.verifyKey(admin, value)).toMatchObject({
+      valid: false,
+      code: 'DISABLED',
+      keyId: restricted.id,
+    });
     await diga.deleteKey(admin, restricted.id);
     expect(await keyplane.verifyKey(admin, value)).toEqual({ valid: false, code: 'NOT_FOUND' });
 
@@ -78,7 +96,9 @@ describe.each(SETUPS)('key lifecycle over $name', (setup) => {
     const badPermission = await admin.POST('/v1/keys/verify', { body: { key: value, permissions: ['*'] } });
     expect(badPermission.response.status).toBe(400);
     const weak = await diga.createKey(admin, { name: 'weak', restricted: true, permissions: ['calls.view'] });
-    const forbidden = await harness.client({ bearer: weak.value as string }).POST('/v1/keys/verify', { body: { key: value } });
+    const forbidden = await harness
+      .client({ bearer: weak.value as string })
+      .POST('/v1/keys/verify', { body: { key: value } });
     expect(forbidden.response.status).toBe(403);
   });
 
@@ -97,7 +117,9 @@ describe.each(SETUPS)('key lifecycle over $name', (setup) => {
     expect(lastUsed).toBeGreaterThanOrEqual(before - 5);
     await harness.flushUsage();
     expect(harness.usageWrites()).toBe(writesBefore + 1);
-    expect(Date.parse((await kadosei.getKey(admin, organization.defaultApplicationId, id)).lastUsedAt as string)).toBe(lastUsed);
+    expect(Date.parse((await kadosei.getKey(admin, organization.defaultApplicationId, id)).lastUsedAt as string)).toBe(
+      lastUsed,
+    );
   });
 
   it('records every change in the audit log with who, what, when and the request id', async () => {

@@ -83,8 +83,10 @@ describe.runIf(STORE_KINDS.includes('postgres'))('several instances on one Postg
   it('deletes once across instances under concurrent deletes', async () => {
     const { id } = await diga.createKey(root(0), { name: 'contended', restricted: false });
     const statuses = await Promise.all(
-      Array.from({ length: 20 }, async (_, index) =>
-        (await root(index % 2).DELETE('/v1/api_key/{id}', { params: { path: { id } } })).response.status,
+      Array.from(
+        { length: 20 },
+        async (_, index) =>
+          (await root(index % 2).DELETE('/v1/api_key/{id}', { params: { path: { id } } })).response.status,
       ),
     );
     expect(statuses.filter((status) => status === 200)).toHaveLength(1);

@@ -18,7 +18,11 @@ describe.each(SETUPS)('Aerospike OAuth and keys over $name', (setup) => {
 
   it('creates a key with 201, its secret shown once, and lists it with limit/offset', async () => {
     const created = await newAerospikeKey('first');
-    expect(created).toEqual({ clientId: expect.any(String), clientSecret: expect.stringMatching(/^kp_/), name: 'first' });
+    expect(created).toEqual({
+      clientId: expect.any(String),
+      clientSecret: expect.stringMatching(/^kp_/),
+      name: 'first',
+    });
     await newAerospikeKey('second');
     const page = await aerospike.listKeys(root, { limit: 1, offset: 0 });
     expect(page.count).toBe(1);
@@ -44,14 +48,22 @@ describe.each(SETUPS)('Aerospike OAuth and keys over $name', (setup) => {
     const json = await aerospike.token(root, clientId, clientSecret);
     expect(json).toMatchObject({ token_type: 'Bearer', expires_in: 600 });
     expect(json.scope.split(' ').sort()).toEqual(['create:api-key', 'delete:api-key', 'read:api-key']);
-    const [header, payload] = json.access_token.split('.').slice(0, 2).map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
+    const [header, payload] = json.access_token
+      .split('.')
+      .slice(0, 2)
+      .map((part) => JSON.parse(Buffer.from(part, 'base64url').toString()));
     expect(header).toMatchObject({ alg: 'HS256', kid: TEST_SIGNING_KEY.kid });
     expect(payload).toMatchObject({ sub: clientId, exp: expect.any(Number) });
 
     const form = await harness.fetch('/oauth/token', {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'read:api-key' }),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+        scope: 'read:api-key',
+      }),
     });
     expect(form.headers.get('cache-control')).toBe('no-store');
     const { body } = await harness.conforming('POST', '/oauth/token', form);
@@ -60,7 +72,9 @@ describe.each(SETUPS)('Aerospike OAuth and keys over $name', (setup) => {
 
   it('lets the token act within its scopes, on Aerospike and Kadosei alike', async () => {
     const { clientId, clientSecret } = await newAerospikeKey();
-    const reader = harness.client({ bearer: (await aerospike.token(root, clientId, clientSecret, 'read:api-key')).access_token });
+    const reader = harness.client({
+      bearer: (await aerospike.token(root, clientId, clientSecret, 'read:api-key')).access_token,
+    });
     expect((await aerospike.listKeys(reader)).count).toBeGreaterThan(0);
     const victim = await newAerospikeKey('victim');
     const denied = await reader.DELETE('/api-keys/{clientId}', { params: { path: { clientId: victim.clientId } } });
@@ -72,17 +86,35 @@ describe.each(SETUPS)('Aerospike OAuth and keys over $name', (setup) => {
     const application = await kadosei.defaultApplication(full);
     expect(await kadosei.getApplication(reader, application.id)).toEqual(application);
     await kadosei.revokeKey(full, application.id, victim.clientId);
-    expect((await aerospike.listKeys(root, { limit: 100 })).apiKeys.map((key) => key.clientId)).not.toContain(victim.clientId);
+    expect((await aerospike.listKeys(root, { limit: 100 })).apiKeys.map((key) => key.clientId)).not.toContain(
+      victim.clientId,
+    );
   });
 
   it('answers bad grants the OAuth way', async () => {
     const { clientId, clientSecret } = await newAerospikeKey();
     const cases: [Record<string, string>, number, string][] = [
-      [{ grant_type: 'client_credentials', client_id: clientId, client_secret: `${clientSecret.slice(0, -1)}${clientSecret.endsWith('x') ? 'y' : 'x'}` }, 401, 'invalid_client'],
-      [{ grant_type: 'client_credentials', client_id: randomUUID(), client_secret: clientSecret }, 401, 'invalid_client'],
+      [
+        {
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: `${clientSecret.slice(0, -1)}${clientSecret.endsWith('x') ? 'y' : 'x'}`,
+        },
+        401,
+        'invalid_client',
+      ],
+      [
+        { grant_type: 'client_credentials', client_id: randomUUID(), client_secret: clientSecret },
+        401,
+        'invalid_client',
+      ],
       [{ grant_type: 'password', client_id: clientId, client_secret: clientSecret }, 400, 'unsupported_grant_type'],
       [{ grant_type: 'client_credentials', client_id: clientId }, 400, 'invalid_request'],
-      [{ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'admin' }, 400, 'invalid_scope'],
+      [
+        { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: 'admin' },
+        400,
+        'invalid_scope',
+      ],
     ];
     for (const [body, status, error] of cases) {
       const response = await harness.fetch('/oauth/token', {
@@ -93,7 +125,11 @@ describe.each(SETUPS)('Aerospike OAuth and keys over $name', (setup) => {
       expect(response.status, JSON.stringify(body)).toBe(status);
       expect((await harness.conforming('POST', '/oauth/token', response)).body).toMatchObject({ error });
     }
-    const broken = await harness.fetch('/oauth/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"grant' });
+    const broken = await harness.fetch('/oauth/token', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"grant',
+    });
     expect((await harness.conforming('POST', '/oauth/token', broken)).body).toMatchObject({ error: 'invalid_request' });
   });
 
@@ -101,9 +137,15 @@ describe.each(SETUPS)('Aerospike OAuth and keys over $name', (setup) => {
     const { clientId, clientSecret } = await newAerospikeKey('rotated');
     const oldToken = (await aerospike.token(root, clientId, clientSecret)).access_token;
     const withOld = harness.client({ bearer: oldToken });
-    const graceful = await root.POST('/v1/keys/{keyId}/rotate', { params: { path: { keyId: clientId } }, body: { gracePeriodSeconds: 600 } });
+    const graceful = await root.POST('/v1/keys/{keyId}/rotate', {
+      params: { path: { keyId: clientId } },
+      body: { gracePeriodSeconds: 600 },
+    });
     expect((await withOld.GET('/api-keys')).response.status).toBe(200);
-    const immediate = await root.POST('/v1/keys/{keyId}/rotate', { params: { path: { keyId: clientId } }, body: { gracePeriodSeconds: 0 } });
+    const immediate = await root.POST('/v1/keys/{keyId}/rotate', {
+      params: { path: { keyId: clientId } },
+      body: { gracePeriodSeconds: 0 },
+    });
     expect(graceful.response.status).toBe(200);
     const stale = await withOld.GET('/api-keys');
     expect(stale.response.status).toBe(401);

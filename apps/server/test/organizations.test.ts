@@ -17,7 +17,10 @@ describe.each(SETUPS)('organizations over $name', (setup) => {
     const root = harness.client({ apiKey: harness.rootKey });
     const { data, response } = await root.POST('/v1/organizations', { body: { name: 'Acme' } });
     expect(response.status).toBe(201);
-    expect(data).toMatchObject({ name: 'Acme', adminKey: { id: expect.any(String), key: expect.stringMatching(/^kp_/) } });
+    expect(data).toMatchObject({
+      name: 'Acme',
+      adminKey: { id: expect.any(String), key: expect.stringMatching(/^kp_/) },
+    });
     const admin = harness.client({ bearer: data?.adminKey.key as string });
     const applications = await kadosei.listApplications(admin);
     expect(applications).toEqual([expect.objectContaining({ id: data?.defaultApplicationId, isDefault: true })]);
@@ -59,7 +62,13 @@ describe.each(SETUPS)('organizations over $name', (setup) => {
     for (const [path, init] of pairs) {
       const headers = { Authorization: `Bearer ${b.adminKey}`, 'Content-Type': 'application/json' };
       const theirs = await harness.fetch(path, { ...init, headers });
-      const nobodys = await harness.fetch(path.replace(keyOfA, missingId).replace(applicationOfA.id, missingId).replace(a.defaultApplicationId, missingId), { ...init, headers });
+      const nobodys = await harness.fetch(
+        path
+          .replace(keyOfA, missingId)
+          .replace(applicationOfA.id, missingId)
+          .replace(a.defaultApplicationId, missingId),
+        { ...init, headers },
+      );
       expect(theirs.status, path).toBe(404);
       expect(await theirs.text(), path).toBe(await nobodys.text());
     }

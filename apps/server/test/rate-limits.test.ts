@@ -11,7 +11,9 @@ const HTTP = { transport: 'http', store: 'embedded', name: 'http, embedded store
 describe('per-key request limits', () => {
   let harness: Harness;
   beforeAll(async () => {
-    harness = await startHarness(HTTP, { rateLimits: { perKeyPerMinute: 5, failedAuthPerMinute: 0, lockoutSeconds: 60 } });
+    harness = await startHarness(HTTP, {
+      rateLimits: { perKeyPerMinute: 5, failedAuthPerMinute: 0, lockoutSeconds: 60 },
+    });
   });
   afterAll(() => harness.close());
 
@@ -52,7 +54,9 @@ describe('per-key request limits', () => {
 describe('the failed-authentication lockout', () => {
   let harness: Harness;
   beforeAll(async () => {
-    harness = await startHarness(HTTP, { rateLimits: { perKeyPerMinute: 0, failedAuthPerMinute: 3, lockoutSeconds: 1 } });
+    harness = await startHarness(HTTP, {
+      rateLimits: { perKeyPerMinute: 0, failedAuthPerMinute: 3, lockoutSeconds: 1 },
+    });
   });
   afterAll(() => harness.close());
 
@@ -64,14 +68,23 @@ describe('the failed-authentication lockout', () => {
     const discueAnswer = await harness.fetch('/v1/api_keys', { headers: { 'X-API-KEY': organization.adminKey } });
     expect(discueAnswer.status).toBe(403);
     expect(Number(discueAnswer.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await harness.conforming('GET', '/v1/api_keys', discueAnswer)).body).toEqual({ title: 'Forbidden', status: 403 });
-    const digaAnswer = await harness.fetch('/v1/api_key/', { headers: { Authorization: `Bearer ${organization.adminKey}` } });
+    expect((await harness.conforming('GET', '/v1/api_keys', discueAnswer)).body).toEqual({
+      title: 'Forbidden',
+      status: 403,
+    });
+    const digaAnswer = await harness.fetch('/v1/api_key/', {
+      headers: { Authorization: `Bearer ${organization.adminKey}` },
+    });
     expect(digaAnswer.status).toBe(429);
     await harness.conforming('GET', '/v1/api_key/', digaAnswer);
     const token = await harness.fetch('/oauth/token', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ grant_type: 'client_credentials', client_id: randomUUID(), client_secret: organization.adminKey }),
+      body: JSON.stringify({
+        grant_type: 'client_credentials',
+        client_id: randomUUID(),
+        client_secret: organization.adminKey,
+      }),
     });
     expect(token.status).toBe(429);
     await harness.conforming('POST', '/oauth/token', token);
@@ -89,7 +102,9 @@ describe('the failed-authentication lockout', () => {
       });
       expect(response.status).toBe(401);
     }
-    expect((await harness.fetch('/v1/api_key/', { headers: { Authorization: `Bearer ${harness.rootKey}` } })).status).toBe(429);
+    expect(
+      (await harness.fetch('/v1/api_key/', { headers: { Authorization: `Bearer ${harness.rootKey}` } })).status,
+    ).toBe(429);
     await new Promise((resolve) => setTimeout(resolve, 1_200));
   });
 });

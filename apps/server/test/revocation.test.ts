@@ -30,7 +30,12 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
       const organization = await newOrganization(harness);
       const admin = organization.client();
       const key = await usedKey(organization);
-      const deleted = await deleteThrough(dialect, admin, key.id.toUpperCase(), organization.defaultApplicationId.toUpperCase());
+      const deleted = await deleteThrough(
+        dialect,
+        admin,
+        key.id.toUpperCase(),
+        organization.defaultApplicationId.toUpperCase(),
+      );
       expect(deleted.status, JSON.stringify(deleted.body)).toBeLessThan(300);
       expect(await probe(harness, 'diga', { bearer: key.secret })).toBe('rejected');
       expect(await probe(harness, 'discue', { apiKey: key.secret })).toBe('rejected');
@@ -43,7 +48,8 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
     it('disabling, restricting and rotating by a mixed-case id take effect at once', async () => {
       const organization = await newOrganization(harness);
       const admin = organization.client();
-      const mixed = (id: string) => id.replace(/[a-f]/g, (letter, at: number) => (at % 2 ? letter.toUpperCase() : letter));
+      const mixed = (id: string) =>
+        id.replace(/[a-f]/g, (letter, at: number) => (at % 2 ? letter.toUpperCase() : letter));
 
       const disabled = await usedKey(organization);
       await discue.updateKey(admin, mixed(disabled.id), { status: 'disabled' });
@@ -53,7 +59,9 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
 
       const restricted = await usedKey(organization);
       await diga.updateKey(admin, mixed(restricted.id), { restricted: true, permissions: ['calls.view'] });
-      expect((await keyplane.verifyKey(admin, restricted.secret, ['api_keys.read'])).code).toBe('INSUFFICIENT_PERMISSIONS');
+      expect((await keyplane.verifyKey(admin, restricted.secret, ['api_keys.read'])).code).toBe(
+        'INSUFFICIENT_PERMISSIONS',
+      );
       const asRestricted = harness.client({ bearer: restricted.secret });
       expect((await asRestricted.GET('/v1/api_key/')).response.status).toBe(403);
 
@@ -71,7 +79,11 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
       const key = await usedKey(organization);
       expect((await discue.getKey(admin, key.id.toUpperCase())).id).toBe(key.id);
       expect((await diga.getKey(admin, key.id.toUpperCase())).id).toBe(key.id);
-      const kadoseiKey = await kadosei.getKey(admin, organization.defaultApplicationId.toUpperCase(), key.id.toUpperCase());
+      const kadoseiKey = await kadosei.getKey(
+        admin,
+        organization.defaultApplicationId.toUpperCase(),
+        key.id.toUpperCase(),
+      );
       expect(kadoseiKey).toMatchObject({ id: key.id, applicationId: organization.defaultApplicationId });
       const page = await diga.listKeys(admin, { after: key.id.toUpperCase(), order: 'desc' });
       expect(page.data.map((listed) => listed.id)).toContain(organization.adminKeyId);
@@ -186,7 +198,10 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
         body: { status: 'enabled' },
       });
       expect(enabling.response.status).toBe(403);
-      const weaker = await kadosei.createKey(admin, organization.defaultApplicationId, { name: 'weak', permissions: ['calls.view'] });
+      const weaker = await kadosei.createKey(admin, organization.defaultApplicationId, {
+        name: 'weak',
+        permissions: ['calls.view'],
+      });
       await discue.updateKey(admin, weaker.id, { status: 'disabled' });
       await discue.updateKey(harness.client({ apiKey: creator.key }), weaker.id, { status: 'enabled' });
       expect((await keyplane.verifyKey(admin, weaker.key)).code).toBe('VALID');
@@ -197,7 +212,14 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
     const organization = await newOrganization(harness);
     const admin = organization.client();
     const key = await diga.createKey(admin, { name: 'edited', restricted: true, permissions: ['calls.view'] });
-    const digaPermissions = ['calls.view', 'agents.view', 'tools.view', 'webhooks.view', 'stats.view', 'logs.view'] as const;
+    const digaPermissions = [
+      'calls.view',
+      'agents.view',
+      'tools.view',
+      'webhooks.view',
+      'stats.view',
+      'logs.view',
+    ] as const;
     for (const [round, permission] of digaPermissions.entries()) {
       const queue = `q-${round}`;
       await Promise.all([
@@ -255,7 +277,9 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
       let page = await discue.listKeyPage(admin, { limit: 2 });
       seen.push(...page.api_keys.map((key) => key.id));
       while (page._links.next) {
-        const response = await harness.fetch(page._links.next.href, { headers: { 'X-API-KEY': organization.adminKey } });
+        const response = await harness.fetch(page._links.next.href, {
+          headers: { 'X-API-KEY': organization.adminKey },
+        });
         page = (await harness.conforming('GET', '/v1/api_keys', response)).body as typeof page;
         seen.push(...page.api_keys.map((key) => key.id));
       }
@@ -266,7 +290,8 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
       const organization = await newOrganization(harness);
       const admin = organization.client();
       const applications = [organization.defaultApplicationId];
-      for (let index = 0; index < 4; index += 1) applications.push((await kadosei.createApplication(admin, { name: `a${index}` })).id);
+      for (let index = 0; index < 4; index += 1)
+        applications.push((await kadosei.createApplication(admin, { name: `a${index}` })).id);
       const first = await kadosei.listApplicationPage(admin, { limit: 2 });
       expect(first.data.map((application) => application.id)).toEqual(applications.slice(0, 2));
       expect(first.nextCursor).toEqual(expect.any(String));
@@ -274,7 +299,8 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
 
       const billing = applications[1] as string;
       const keys: string[] = [];
-      for (let index = 0; index < 3; index += 1) keys.push((await kadosei.createKey(admin, billing, { name: `k${index}` })).id);
+      for (let index = 0; index < 3; index += 1)
+        keys.push((await kadosei.createKey(admin, billing, { name: `k${index}` })).id);
       const keyPage = await kadosei.listKeyPage(admin, billing, { limit: 2 });
       expect(keyPage.data.map((key) => key.id)).toEqual(keys.slice(0, 2));
       const rest = await kadosei.listKeyPage(admin, billing, { limit: 2, cursor: keyPage.nextCursor as string });
@@ -308,8 +334,10 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
       const first = await newOrganization(harness);
       const second = await newOrganization(harness);
       for (let index = 0; index < 3; index += 1) await discue.createKey(first.client(), {});
-      const discueCursor = new URL((await discue.listKeyPage(first.client(), { limit: 1 }))._links.next?.href as string, 'http://x')
-        .searchParams.get('cursor') as string;
+      const discueCursor = new URL(
+        (await discue.listKeyPage(first.client(), { limit: 1 }))._links.next?.href as string,
+        'http://x',
+      ).searchParams.get('cursor') as string;
       for (const [client, cursor] of [
         [first.client(), tamper(discueCursor)],
         [second.client(), discueCursor],
@@ -318,7 +346,8 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
         expect(refused.response.status).toBe(400);
         expect(refused.error).toEqual({ title: 'Bad Request', status: 400 });
       }
-      const kadoseiCursor = (await kadosei.listKeyPage(first.client(), first.defaultApplicationId, { limit: 1 })).nextCursor as string;
+      const kadoseiCursor = (await kadosei.listKeyPage(first.client(), first.defaultApplicationId, { limit: 1 }))
+        .nextCursor as string;
       const application = await kadosei.createApplication(first.client(), { name: 'elsewhere' });
       for (const [client, applicationId, cursor] of [
         [first.client(), first.defaultApplicationId, tamper(kadoseiCursor)],

@@ -19,7 +19,15 @@ describe('redaction', () => {
     ).toEqual({
       path: '/v1/api_keys/[redacted]',
       error: 'Bearer [redacted] and Bearer [redacted]',
-      nested: [{ authorization: '[redacted]', client_secret: '[redacted]', clientSecret: '[redacted]', value: '[redacted]', name: 'kept' }],
+      nested: [
+        {
+          authorization: '[redacted]',
+          client_secret: '[redacted]',
+          clientSecret: '[redacted]',
+          value: '[redacted]',
+          name: 'kept',
+        },
+      ],
     });
   });
 });
@@ -52,12 +60,17 @@ describe('secrets in use', () => {
       const token = (
         await call(
           '/oauth/token',
-          json('-', { grant_type: 'client_credentials', client_id: aerospikeKey.clientId, client_secret: clientSecret }),
+          json('-', {
+            grant_type: 'client_credentials',
+            client_id: aerospikeKey.clientId,
+            client_secret: clientSecret,
+          }),
           true,
         )
       ).body.access_token as string;
-      const rotated = (await call(`/v1/keys/${digaKey.id as string}/rotate`, json(rootKey, { gracePeriodSeconds: 60 }), true)).body
-        .key as string;
+      const rotated = (
+        await call(`/v1/keys/${digaKey.id as string}/rotate`, json(rootKey, { gracePeriodSeconds: 60 }), true)
+      ).body.key as string;
       for (const secret of [rootKey, value, clientSecret, adminKey, token, rotated]) handedOut.add(secret);
 
       // Every secret, sent every way, right and wrong, through every dialect.
@@ -66,18 +79,26 @@ describe('secrets in use', () => {
         await call('/v1/api_key/', { headers: { Authorization: `Bearer ${secret}` } });
         await call('/api-keys', { headers: { Authorization: `Bearer ${secret}x` } });
         await call('/api/v1/applications', { headers: { Authorization: `Basic ${secret}` } });
-        await call(`/v1/api_keys/${encodeURIComponent(secret)}?pretty=${encodeURIComponent(secret)}`, { headers: { 'X-API-KEY': rootKey } });
+        await call(`/v1/api_keys/${encodeURIComponent(secret)}?pretty=${encodeURIComponent(secret)}`, {
+          headers: { 'X-API-KEY': rootKey },
+        });
         await call('/v1/keys/verify', json(adminKey, { key: secret }));
         await call('/v1/keys/verify', json(rootKey, { key: secret, permissions: [secret] }));
         await call('/v1/api_key/', { ...json(rootKey, {}), body: `{"name": "${secret}` });
-        await call('/oauth/token', json('-', { grant_type: 'client_credentials', client_id: secret, client_secret: secret }));
+        await call(
+          '/oauth/token',
+          json('-', { grant_type: 'client_credentials', client_id: secret, client_secret: secret }),
+        );
         await call('/oauth/token', {
           method: 'POST',
           headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
           body: `grant_type=password&client_id=${aerospikeKey.clientId as string}&client_secret=${secret}`,
         });
       }
-      await call(`/v1/api_key/${digaKey.id as string}`, { method: 'DELETE', headers: { Authorization: `Bearer ${rootKey}` } });
+      await call(`/v1/api_key/${digaKey.id as string}`, {
+        method: 'DELETE',
+        headers: { Authorization: `Bearer ${rootKey}` },
+      });
       await call('/api-keys', { headers: { Authorization: `Bearer ${token}` } });
       await call('/v1/api_key/', { headers: { Authorization: `Bearer ${rotated}` } });
     } finally {
@@ -90,7 +111,8 @@ describe('secrets in use', () => {
     for (const secret of handedOut) {
       const fragment = secret.slice(4, 24);
       expect(logs.includes(fragment), `a secret in the logs: ${fragment}`).toBe(false);
-      for (const body of bodies) expect(body.includes(fragment), `a secret in an answer: ${body.slice(0, 200)}`).toBe(false);
+      for (const body of bodies)
+        expect(body.includes(fragment), `a secret in an answer: ${body.slice(0, 200)}`).toBe(false);
     }
   }, 60_000);
 });

@@ -64,7 +64,11 @@ describe('the server process', () => {
     const rootKey = 'configured-root-key-0123456789-abcdefghijk';
     const previous = 'previous:the-previous-signing-secret-of-enough-length';
     const next = 'next:the-next-signing-secret-that-is-long-enough-too';
-    const first = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: rootKey, KEYPLANE_TOKEN_SIGNING_KEYS: previous });
+    const first = await startServerProcess({
+      KEYPLANE_DATA_DIR: dataDir,
+      KEYPLANE_ROOT_KEY: rootKey,
+      KEYPLANE_TOKEN_SIGNING_KEYS: previous,
+    });
     let token: string;
     try {
       const root = createKeyplaneClient({ baseUrl: first.url, credential: { bearer: rootKey } });
@@ -88,7 +92,11 @@ describe('the server process', () => {
       await rotated.stop();
     }
 
-    const retired = await startServerProcess({ KEYPLANE_DATA_DIR: dataDir, KEYPLANE_ROOT_KEY: rootKey, KEYPLANE_TOKEN_SIGNING_KEYS: next });
+    const retired = await startServerProcess({
+      KEYPLANE_DATA_DIR: dataDir,
+      KEYPLANE_ROOT_KEY: rootKey,
+      KEYPLANE_TOKEN_SIGNING_KEYS: next,
+    });
     try {
       const withOldToken = createKeyplaneClient({ baseUrl: retired.url, credential: { bearer: token } });
       expect((await withOldToken.GET('/api-keys')).response.status).toBe(401);
@@ -100,9 +108,16 @@ describe('the server process', () => {
   it('refuses to start with another digest secret than the one its keys were digested with', async () => {
     const folder = await mkdtemp(join(tmpdir(), 'keyplane-digest-'));
     try {
-      const first = await startServerProcess({ KEYPLANE_DATA_DIR: folder, KEYPLANE_HASH_SECRET: 'the-first-digest-secret-of-enough-length' });
+      const first = await startServerProcess({
+        KEYPLANE_DATA_DIR: folder,
+        KEYPLANE_HASH_SECRET: 'the-first-digest-secret-of-enough-length',
+      });
       expect(await first.stop()).toBe(0);
-      const changed = await failedStart({ PORT: '0', KEYPLANE_DATA_DIR: folder, KEYPLANE_HASH_SECRET: 'another-digest-secret-of-enough-length!' });
+      const changed = await failedStart({
+        PORT: '0',
+        KEYPLANE_DATA_DIR: folder,
+        KEYPLANE_HASH_SECRET: 'another-digest-secret-of-enough-length!',
+      });
       expect(changed.code).toBe(1);
       expect(changed.output).toContain('KEYPLANE_HASH_SECRET');
       expect(changed.output).not.toContain('another-digest-secret');
@@ -123,7 +138,11 @@ describe('the server process', () => {
     expect(weakRoot.code).toBe(1);
     expect(weakRoot.output).toContain('KEYPLANE_ROOT_KEY');
     expect(weakRoot.output).toContain('at least 32 characters');
-    const badSigning = await failedStart({ PORT: '0', KEYPLANE_DATA_DIR: dataDir, KEYPLANE_TOKEN_SIGNING_KEYS: 'k1:short' });
+    const badSigning = await failedStart({
+      PORT: '0',
+      KEYPLANE_DATA_DIR: dataDir,
+      KEYPLANE_TOKEN_SIGNING_KEYS: 'k1:short',
+    });
     expect(badSigning.code).toBe(1);
     expect(badSigning.output).toContain('KEYPLANE_TOKEN_SIGNING_KEYS');
     expect(badSigning.output).not.toContain('short');

@@ -9,9 +9,7 @@ export type KeyplaneClient = Client<paths>;
 export type Credential = { readonly apiKey: string } | { readonly bearer: string };
 
 export function credentialHeaders(credential: Credential): Record<string, string> {
-  return 'apiKey' in credential
-    ? { 'X-API-KEY': credential.apiKey }
-    : { Authorization: `Bearer ${credential.bearer}` };
+  return 'apiKey' in credential ? { 'X-API-KEY': credential.apiKey } : { Authorization: `Bearer ${credential.bearer}` };
 }
 
 export interface KeyplaneClientOptions extends Omit<ClientOptions, 'headers'> {

@@ -11,7 +11,9 @@ function expect<T>({ data, error, response }: Answer<T>): T {
 type Schemas = components['schemas'];
 
 /** Every item of a list answered a page at a time, following `nextCursor` to the end. */
-async function everyPage<T>(page: (cursor?: string) => Promise<{ data: T[]; nextCursor: string | null }>): Promise<T[]> {
+async function everyPage<T>(
+  page: (cursor?: string) => Promise<{ data: T[]; nextCursor: string | null }>,
+): Promise<T[]> {
   const items: T[] = [];
   let cursor: string | undefined;
   do {
@@ -56,7 +58,12 @@ export const aerospike = {
   async token(client: KeyplaneClient, clientId: string, clientSecret: string, scope?: string) {
     return expect(
       await client.POST('/oauth/token', {
-        body: { grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, ...(scope ? { scope } : {}) },
+        body: {
+          grant_type: 'client_credentials',
+          client_id: clientId,
+          client_secret: clientSecret,
+          ...(scope ? { scope } : {}),
+        },
       }),
     );
   },

@@ -5,7 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { loadOpenApiDocument } from '../src/index.js';
 
 const run = promisify(execFile);
-type Operation = { operationId: string; tags: string[]; responses: Record<string, unknown>; 'x-keyplane-dialect': string };
+type Operation = {
+  operationId: string;
+  tags: string[];
+  responses: Record<string, unknown>;
+  'x-keyplane-dialect': string;
+};
 
 describe('the merged contract', () => {
   const document = loadOpenApiDocument() as { openapi: string; paths: Record<string, Record<string, Operation>> };
@@ -64,9 +69,26 @@ describe('the merged contract', () => {
     // Content negotiation (406), the body limit (413) and rate limits (429) can answer anywhere.
     const withKeyplanes = (published: string[]) =>
       [...new Set([...published, '406', '413', '429'])].sort((a, b) => Number(a) - Number(b));
-    const discueErrors = ['400', '401', '402', '403', '404', '405', '406', '409', '415', '422', '423', '429', '500', '501', '503'];
+    const discueErrors = [
+      '400',
+      '401',
+      '402',
+      '403',
+      '404',
+      '405',
+      '406',
+      '409',
+      '415',
+      '422',
+      '423',
+      '429',
+      '500',
+      '501',
+      '503',
+    ];
     for (const { path, method, operation } of operations) {
-      if (operation['x-keyplane-dialect'] === 'discue') expect(statuses(path, method)).toEqual(withKeyplanes(['200', ...discueErrors]));
+      if (operation['x-keyplane-dialect'] === 'discue')
+        expect(statuses(path, method)).toEqual(withKeyplanes(['200', ...discueErrors]));
     }
     expect(statuses('/api-keys/{clientId}', 'delete')).toEqual(withKeyplanes(['204', '401', '403', '404', '500']));
     expect(statuses('/v1/api_key/{id}', 'delete')).toEqual(withKeyplanes(['200', '403', '404', '422', '500']));

@@ -35,7 +35,9 @@ export class AuditLog {
     return ok({
       events: page,
       nextCursor:
-        events.length > request.limit && last ? this.#context.cursors.seal(principal.organizationId, 'audit', last) : null,
+        events.length > request.limit && last
+          ? this.#context.cursors.seal(principal.organizationId, 'audit', last)
+          : null,
     });
   }
 }

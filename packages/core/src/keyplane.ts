@@ -1,10 +1,17 @@
 import { type ApplicationPage, Applications } from './applications.js';
-import { type AuditPage, AuditLog } from './audit.js';
+import { AuditLog, type AuditPage } from './audit.js';
 import { Credentials, type IssuedToken, type Verification } from './credentials.js';
 import { CursorSealer } from './cursors.js';
 import type { DomainContext } from './domain.js';
 import type { SecretDigest } from './key-format.js';
-import { type CreatedKey, type KeyPage, type KeyPageRequest, Keys, type KeyUpdate, type NewKeyRequest } from './keys.js';
+import {
+  type CreatedKey,
+  type KeyPage,
+  type KeyPageRequest,
+  Keys,
+  type KeyUpdate,
+  type NewKeyRequest,
+} from './keys.js';
 import type { ApiKey, Application, Organization, Principal } from './model.js';
 import { Organizations } from './organizations.js';
 import type { Grant } from './permissions.js';
@@ -75,7 +82,11 @@ export class Keyplane {
    * The OAuth client-credentials grant: a key's id and secret for a short-lived token
    * carrying the requested permissions the key holds (all of them when none are asked).
    */
-  issueToken(request: { clientId: string; clientSecret: string; permissions: readonly Grant[] }): Promise<Result<IssuedToken>> {
+  issueToken(request: {
+    clientId: string;
+    clientSecret: string;
+    permissions: readonly Grant[];
+  }): Promise<Result<IssuedToken>> {
     return this.#credentials.issueToken(request);
   }
 
@@ -126,7 +137,10 @@ export class Keyplane {
     return this.#keys.deleteKey(principal, id, applicationId);
   }
 
-  createApplication(principal: Principal, request: { name: string; description?: string | null }): Promise<Result<Application>> {
+  createApplication(
+    principal: Principal,
+    request: { name: string; description?: string | null },
+  ): Promise<Result<Application>> {
     return this.#applications.createApplication(principal, request);
   }
 
@@ -134,7 +148,10 @@ export class Keyplane {
     return this.#applications.getApplication(principal, id);
   }
 
-  listApplications(principal: Principal, request: { limit: number; cursor?: string }): Promise<Result<ApplicationPage>> {
+  listApplications(
+    principal: Principal,
+    request: { limit: number; cursor?: string },
+  ): Promise<Result<ApplicationPage>> {
     return this.#applications.listApplications(principal, request);
   }
 

@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type DomainContext,
-  auditEvent,
-  escalation,
-  isCanonicalId,
-  notFound,
-  requirePermission,
-} from './domain.js';
+import { auditEvent, type DomainContext, escalation, isCanonicalId, notFound, requirePermission } from './domain.js';
 import { describeSecret, generateSecret } from './key-format.js';
 import type { ApiKey, Application, AuditAction, KeyStatus, Principal } from './model.js';
 import { badCursor, cursorAfter, invalidPagination, type Position, positionOf } from './pagination.js';
@@ -116,7 +109,10 @@ export class Keys {
         createdAt: now,
         expiresAt: request.expiresAt ?? null,
       },
-      auditEvent(this.#context, principal, 'api_key.created', id, { name: request.name, applicationId: application.id }),
+      auditEvent(this.#context, principal, 'api_key.created', id, {
+        name: request.name,
+        applicationId: application.id,
+      }),
       this.#maxKeys,
     );
     if (!key) {
@@ -156,7 +152,9 @@ export class Keys {
     }
     const cursorId = request.after ?? request.before;
     if (cursorId !== undefined) {
-      const key = isCanonicalId(cursorId) ? await this.#context.store.findKeyById(principal.organizationId, cursorId) : null;
+      const key = isCanonicalId(cursorId)
+        ? await this.#context.store.findKeyById(principal.organizationId, cursorId)
+        : null;
       if (!key) return invalidPagination('unknown_cursor', `No API key ${cursorId} to page from.`);
       if (request.after !== undefined) after = key;
       else before = key;
@@ -252,7 +250,12 @@ export class Keys {
       // The new secret is handed to the caller: it must already hold all the key can do.
       if (!covers(principal.access, current.access)) return escalation();
       return {
-        change: { secretHash: this.#context.digest(secret), ...describeSecret(secret), previousSecretExpiresAt, rotatedAt: now },
+        change: {
+          secretHash: this.#context.digest(secret),
+          ...describeSecret(secret),
+          previousSecretExpiresAt,
+          rotatedAt: now,
+        },
         audit: auditEvent(this.#context, principal, 'api_key.rotated', id, {
           gracePeriodSeconds: graceSeconds,
           previousSecretExpiresAt: previousSecretExpiresAt?.toISOString() ?? null,

@@ -51,7 +51,10 @@ export class Organizations {
     const inNewOrganization = { ...principal, organizationId: organization.id };
     await this.#context.store.insertOrganization(organization, application, adminKey, [
       auditEvent(this.#context, inNewOrganization, 'organization.created', organization.id, { name: request.name }),
-      auditEvent(this.#context, inNewOrganization, 'api_key.created', adminKey.id, { name: adminKey.name, applicationId: application.id }),
+      auditEvent(this.#context, inNewOrganization, 'api_key.created', adminKey.id, {
+        name: adminKey.name,
+        applicationId: application.id,
+      }),
     ]);
     const key = await this.#context.store.findKeyById(organization.id, adminKey.id);
     return ok({ organization, application, adminKey: { key: key as ApiKey, secret } });

@@ -21,7 +21,12 @@ export function cursorAfter(cursors: CursorSealer, organizationId: string, list:
 }
 
 /** The position a cursor of the organization's `list` holds; null when it is not one this API sealed for it. */
-export function positionOf(cursors: CursorSealer, organizationId: string, list: string, cursor: string): Position | null {
+export function positionOf(
+  cursors: CursorSealer,
+  organizationId: string,
+  list: string,
+  cursor: string,
+): Position | null {
   const [time = '', id = '', ...rest] = (cursors.open(organizationId, list, cursor) ?? '').split('|');
   const createdAt = new Date(time);
   return rest.length === 0 && isCanonicalId(id) && !Number.isNaN(createdAt.getTime()) ? { createdAt, id } : null;

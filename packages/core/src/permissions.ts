@@ -11,9 +11,7 @@ export interface Grant {
 }
 
 /** An unrestricted key may do everything its organization may; a restricted one only its grants. */
-export type Access =
-  | { readonly restricted: false }
-  | { readonly restricted: true; readonly grants: readonly Grant[] };
+export type Access = { readonly restricted: false } | { readonly restricted: true; readonly grants: readonly Grant[] };
 
 export const ALL_TARGETS = '*';
 

@@ -31,7 +31,7 @@ export interface Rotation {
  * What to change in a key, decided from the key as it is while the store holds it locked,
  * with the audit event that records it; or why the change is refused (nothing is written).
  */
-export type KeyDecision<Change> = ((current: ApiKey) => { readonly change: Change; readonly audit: AuditEvent } | Err);
+export type KeyDecision<Change> = (current: ApiKey) => { readonly change: Change; readonly audit: AuditEvent } | Err;
 
 /** A key found by a secret digest, and whether that digest is its current or its previous secret. */
 export interface KeyBySecret {

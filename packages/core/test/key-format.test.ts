@@ -3,10 +3,10 @@ import {
   describeSecret,
   digestsEqual,
   generateSecret,
-  secretDigest,
   isWellFormedSecret,
   SECRET_LENGTH,
   SECRET_PREFIX,
+  secretDigest,
 } from '../src/index.js';
 
 describe('the key format', () => {
@@ -34,7 +34,14 @@ describe('the key format', () => {
   });
 
   it('rejects other shapes without throwing', () => {
-    for (const candidate of ['', 'kp_', 'kp_short', `${generateSecret()}x`, generateSecret().replace('kp_', 'xx_'), '🔑'.repeat(30)]) {
+    for (const candidate of [
+      '',
+      'kp_',
+      'kp_short',
+      `${generateSecret()}x`,
+      generateSecret().replace('kp_', 'xx_'),
+      '🔑'.repeat(30),
+    ]) {
       expect(isWellFormedSecret(candidate)).toBe(false);
     }
   });

@@ -4,7 +4,12 @@ import { looksLikeToken, TokenAuthority } from '../src/index.js';
 
 const previous = { kid: 'old', secret: 'the-previous-signing-secret-is-this-long' };
 const next = { kid: 'new', secret: 'the-next-signing-secret-is-at-least-this-long' };
-const claims = { keyId: randomUUID(), organizationId: randomUUID(), permissions: ['api_keys.read'], secretGeneration: 1 };
+const claims = {
+  keyId: randomUUID(),
+  organizationId: randomUUID(),
+  permissions: ['api_keys.read'],
+  secretGeneration: 1,
+};
 
 const kidOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()).kid;
 
@@ -44,8 +49,12 @@ describe('access tokens', () => {
     const authority = new TokenAuthority([previous], { ttlSeconds: 60 });
     const { token } = await authority.issue(claims);
     const [header, payload, signature] = token.split('.') as [string, string, string];
-    const forgedPayload = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), permissions: ['*'] })).toString('base64url');
-    const stranger = await new TokenAuthority([{ kid: 'old', secret: 'somebody-else-s-secret-of-enough-length' }], { ttlSeconds: 60 }).issue(claims);
+    const forgedPayload = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), permissions: ['*'] }),
+    ).toString('base64url');
+    const stranger = await new TokenAuthority([{ kid: 'old', secret: 'somebody-else-s-secret-of-enough-length' }], {
+      ttlSeconds: 60,
+    }).issue(claims);
     const unsigned = `${Buffer.from('{"alg":"none","kid":"old"}').toString('base64url')}.${payload}.`;
     for (const candidate of [`${header}.${forgedPayload}.${signature}`, stranger.token, unsigned, 'eyJ.not.jwt']) {
       expect((await authority.verify(candidate)).ok, candidate).toBe(false);

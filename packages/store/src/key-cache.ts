@@ -58,10 +58,22 @@ export function withKeyCache(store: KeyplaneStore, maxEntries = 10_000): Keyplan
       if (key && writes === seen) remember(byId, id, key);
       return key;
     },
-    insertKey: afterWrite((...args: Parameters<KeyplaneStore['insertKey']>) => store.insertKey(...args), (key) => key.id),
-    updateKey: afterWrite((...args: Parameters<KeyplaneStore['updateKey']>) => store.updateKey(...args), (_org, id) => id),
-    rotateKey: afterWrite((...args: Parameters<KeyplaneStore['rotateKey']>) => store.rotateKey(...args), (_org, id) => id),
-    deleteKey: afterWrite((...args: Parameters<KeyplaneStore['deleteKey']>) => store.deleteKey(...args), (_org, id) => id),
+    insertKey: afterWrite(
+      (...args: Parameters<KeyplaneStore['insertKey']>) => store.insertKey(...args),
+      (key) => key.id,
+    ),
+    updateKey: afterWrite(
+      (...args: Parameters<KeyplaneStore['updateKey']>) => store.updateKey(...args),
+      (_org, id) => id,
+    ),
+    rotateKey: afterWrite(
+      (...args: Parameters<KeyplaneStore['rotateKey']>) => store.rotateKey(...args),
+      (_org, id) => id,
+    ),
+    deleteKey: afterWrite(
+      (...args: Parameters<KeyplaneStore['deleteKey']>) => store.deleteKey(...args),
+      (_org, id) => id,
+    ),
     async recordKeyUsage(usage) {
       await store.recordKeyUsage(usage);
       for (const { id } of usage) forget(id);

@@ -418,10 +418,7 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     },
 
     async putSettingIfAbsent(name, value) {
-      await db.query('insert into settings (name, value) values ($1, $2) on conflict (name) do nothing', [
-        name,
-        value,
-      ]);
+      await db.query('insert into settings (name, value) values ($1, $2) on conflict (name) do nothing', [name, value]);
       const [row] = await db.query<{ value: string }>('select value from settings where name = $1', [name]);
       return (row as { value: string }).value;
     },

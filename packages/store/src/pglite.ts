@@ -34,7 +34,10 @@ class PrivateNodeFS extends NodeFS {
       const ops = (module as EmscriptenNodeFs).NODEFS.node_ops;
       const setattr = ops.setattr;
       ops.setattr = (node, attr) =>
-        setattr(node, attr.mode === undefined || attr.mode === null ? attr : { ...attr, mode: attr.mode & ~GROUP_AND_OTHERS });
+        setattr(
+          node,
+          attr.mode === undefined || attr.mode === null ? attr : { ...attr, mode: attr.mode & ~GROUP_AND_OTHERS },
+        );
     };
     return { emscriptenOpts: { ...emscriptenOpts, preRun: [...(emscriptenOpts.preRun ?? []), keepModesPrivate] } };
   }

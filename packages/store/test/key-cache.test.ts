@@ -40,7 +40,8 @@ function countingStore() {
       return true;
     },
     async updateKey(_organizationId: string, id: string) {
-      for (const [hash, candidate] of keys) if (candidate.id === id) keys.set(hash, { ...candidate, status: 'disabled' });
+      for (const [hash, candidate] of keys)
+        if (candidate.id === id) keys.set(hash, { ...candidate, status: 'disabled' });
       return null;
     },
   } as unknown as KeyplaneStore;

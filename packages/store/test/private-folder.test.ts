@@ -55,7 +55,10 @@ describe("the embedded store's folder", () => {
     await chmod(dataDir, 0o755);
     const told: { folder: string; paths: readonly string[] }[] = [];
 
-    const store = await openEmbeddedStore({ dataDir, onFolderTightened: (folder, paths) => told.push({ folder, paths }) });
+    const store = await openEmbeddedStore({
+      dataDir,
+      onFolderTightened: (folder, paths) => told.push({ folder, paths }),
+    });
     await store.close();
 
     expect(told).toEqual([

@@ -46,310 +46,399 @@ afterEach(async () => {
 });
 
 describe.each(KINDS)('the %s store', (kind) => {
-async function open(dataDir?: string) {
-  const store =
-    kind === 'embedded'
-      ? await openEmbeddedStore(dataDir ? { dataDir } : {})
-      : await openPostgresStore({ connectionString: DATABASE_URL, schema: await freshSchema(), poolSize: 5 });
-  opened.push(store);
-  return store;
-}
+  async function open(dataDir?: string) {
+    const store =
+      kind === 'embedded'
+        ? await openEmbeddedStore(dataDir ? { dataDir } : {})
+        : await openPostgresStore({ connectionString: DATABASE_URL, schema: await freshSchema(), poolSize: 5 });
+    opened.push(store);
+    return store;
+  }
 
-function audit(organizationId: string, targetId: string, action: AuditEvent['action'] = 'api_key.updated', at = new Date()): AuditEvent {
-  return { id: randomUUID(), organizationId, occurredAt: at, action, actorKeyId: null, targetId, requestId: randomUUID(), details: {} };
-}
-
-const insert = async (store: KeyplaneStore, key: NewKey) =>
-  (await store.insertKey(key, audit(key.organizationId, key.id, 'api_key.created'), 1_000)) as ApiKey;
-
-/** A decision that always makes `change`, recorded by `event`. */
-const making = <Change>(change: Change, event: AuditEvent) => () => ({ change, audit: event });
-
-async function newKey(store: KeyplaneStore, overrides: Partial<NewKey> = {}): Promise<NewKey> {
-  const organization = await store.ensureDefaultOrganization(new Date());
-  const application = await store.findDefaultApplication(organization.id);
-  return {
-    id: randomUUID(),
-    organizationId: organization.id,
-    applicationId: application?.id as string,
-    name: 'test',
-    status: 'enabled',
-    access: { restricted: true, grants: [grant('queues', 'read', ['q1'])] },
-    secretHash: randomUUID(),
-    hint: 'kp_abcd',
-    lastFour: 'wxyz',
-    createdBy: null,
-    createdAt: new Date('2026-01-02T03:04:05.678Z'),
-    expiresAt: null,
-    ...overrides,
-  };
-}
-
-describe('keys, applications and settings', () => {
-  it('creates the default organization once, with one default application', async () => {
-    const store = await open();
-    const first = await store.ensureDefaultOrganization(new Date());
-    const second = await store.ensureDefaultOrganization(new Date());
-    expect(second.id).toBe(first.id);
-    const applications = await store.listApplications(first.id);
-    expect(applications).toHaveLength(1);
-    expect(applications[0]?.isDefault).toBe(true);
-  });
-
-  it('round-trips a key, access and timestamps included', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    const inserted = await insert(store, key);
-    expect(inserted).toMatchObject({ id: key.id, access: key.access, createdAt: key.createdAt, updatedAt: key.createdAt });
-    expect(await store.findKeyBySecretHash(key.secretHash)).toEqual({ key: inserted, matched: 'current' });
-    expect(await store.findKeyById(key.organizationId, key.id)).toEqual(inserted);
-  });
-
-  it('scopes every lookup by organization', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    const stranger = randomUUID();
-    expect(await store.findKeyById(stranger, key.id)).toBeNull();
-    expect(await store.listKeys(stranger)).toEqual([]);
-    expect(await store.updateKey(stranger, key.id, making({ name: 'stolen', updatedAt: new Date() }, audit(stranger, key.id)))).toBeNull();
-    expect(await store.deleteKey(stranger, key.id, undefined, audit(stranger, key.id))).toBe(false);
-    expect(await store.listAuditEvents(stranger, { limit: 10 })).toEqual([]);
-    expect((await store.findKeyById(key.organizationId, key.id))?.name).toBe('test');
-  });
-
-  it('updates only the fields it is given', async () => {
-    const store = await open();
-    const key = await newKey(store, { expiresAt: new Date('2030-01-01T00:00:00Z') });
-    await insert(store, key);
-    const updatedAt = new Date('2026-02-01T00:00:00Z');
-    const updated = await store.updateKey(key.organizationId, key.id, making({ status: 'disabled' as const, updatedAt }, audit(key.organizationId, key.id)));
-    expect(updated).toMatchObject({ name: 'test', status: 'disabled', access: key.access, expiresAt: key.expiresAt, updatedAt });
-    const cleared = await store.updateKey(
-      key.organizationId,
-      key.id,
-      making({ expiresAt: null, access: { restricted: false } as const, updatedAt }, audit(key.organizationId, key.id)),
-    );
-    expect(cleared).toMatchObject({ expiresAt: null, access: { restricted: false } });
-  });
-
-  it('deletes a key exactly once under concurrent deletes', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => store.deleteKey(key.organizationId, key.id, undefined, audit(key.organizationId, key.id, 'api_key.deleted'))),
-    );
-    expect(results.filter(Boolean)).toHaveLength(1);
-    expect(await store.findKeyBySecretHash(key.secretHash)).toBeNull();
-    const events = await store.listAuditEvents(key.organizationId, { limit: 100 });
-    expect(events.filter((event) => event.action === 'api_key.deleted')).toHaveLength(1);
-  });
-
-  it('deletes under an application only when the key belongs to it', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    expect(await store.deleteKey(key.organizationId, key.id, randomUUID(), audit(key.organizationId, key.id))).toBe(false);
-    expect(await store.deleteKey(key.organizationId, key.id, key.applicationId, audit(key.organizationId, key.id))).toBe(true);
-  });
-
-  it('holds an organization to its key quota, counting deletes, also under concurrent creates', async () => {
-    const store = await open();
-    const first = await newKey(store);
-    const created = await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        const key = await newKey(store, { secretHash: randomUUID() });
-        return store.insertKey(key, audit(key.organizationId, key.id, 'api_key.created'), 5);
-      }),
-    );
-    expect(created.filter((key) => key !== null)).toHaveLength(5);
-    expect(await store.insertKey(first, audit(first.organizationId, first.id, 'api_key.created'), 5)).toBeNull();
-    expect(await store.countKeys(first.organizationId)).toBe(5);
-    const removed = created.find((key) => key !== null) as ApiKey;
-    expect(await store.deleteKey(removed.organizationId, removed.id, undefined, audit(removed.organizationId, removed.id))).toBe(true);
-    expect(await store.insertKey(first, audit(first.organizationId, first.id, 'api_key.created'), 5)).toMatchObject({ id: first.id });
-  });
-
-  it('changes a key atomically: concurrent changes each see the one before', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    const resources = Array.from({ length: 12 }, (_, index) => `resource_${index}`);
-    const adding = (resource: string) => (current: ApiKey) => {
-      const grants = current.access.restricted ? current.access.grants : [];
-      const access: Access = { restricted: true, grants: [...grants, grant(resource, 'read')] };
-      return { change: { access, updatedAt: new Date() }, audit: audit(key.organizationId, key.id) };
+  function audit(
+    organizationId: string,
+    targetId: string,
+    action: AuditEvent['action'] = 'api_key.updated',
+    at = new Date(),
+  ): AuditEvent {
+    return {
+      id: randomUUID(),
+      organizationId,
+      occurredAt: at,
+      action,
+      actorKeyId: null,
+      targetId,
+      requestId: randomUUID(),
+      details: {},
     };
-    await Promise.all(resources.map((resource) => store.updateKey(key.organizationId, key.id, adding(resource))));
-    const stored = await store.findKeyById(key.organizationId, key.id);
-    const held = stored?.access.restricted ? stored.access.grants.map((held) => held.resource) : [];
-    expect(held.sort()).toEqual(['queues', ...resources].sort());
-  });
+  }
 
-  it('writes nothing when a change is refused', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    const refused = { ok: false as const, error: { kind: 'forbidden' as const, message: 'no' } };
-    expect(await store.updateKey(key.organizationId, key.id, () => refused)).toEqual(refused);
-    expect(await store.rotateKey(key.organizationId, key.id, () => refused)).toEqual(refused);
-    expect((await store.findKeyById(key.organizationId, key.id))?.secretGeneration).toBe(1);
-    expect(await store.listAuditEvents(key.organizationId, { limit: 10 })).toHaveLength(1);
-  });
+  const insert = async (store: KeyplaneStore, key: NewKey) =>
+    (await store.insertKey(key, audit(key.organizationId, key.id, 'api_key.created'), 1_000)) as ApiKey;
 
-  it('pages applications in creation order after a position', async () => {
-    const store = await open();
+  /** A decision that always makes `change`, recorded by `event`. */
+  const making =
+    <Change>(change: Change, event: AuditEvent) =>
+    () => ({ change, audit: event });
+
+  async function newKey(store: KeyplaneStore, overrides: Partial<NewKey> = {}): Promise<NewKey> {
     const organization = await store.ensureDefaultOrganization(new Date());
-    const made = [];
-    for (let index = 0; index < 4; index += 1) {
-      const application = {
-        id: randomUUID(),
-        organizationId: organization.id,
-        name: `app ${index}`,
-        description: null,
-        isDefault: false,
-        createdAt: new Date(Date.UTC(2030, 0, 1, 0, index)),
-      };
-      made.push(await store.insertApplication(application, audit(organization.id, application.id, 'application.created')));
-    }
-    const first = await store.listApplications(organization.id, { limit: 3 });
-    expect(first.map((application) => application.isDefault)).toEqual([true, false, false]);
-    const last = first.at(-1) as (typeof first)[number];
-    const rest = await store.listApplications(organization.id, { limit: 3, after: last });
-    expect(rest.map((application) => application.name)).toEqual(['app 2', 'app 3']);
-  });
-
-  it('refuses a second key with the same secret digest', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    await expect(insert(store, { ...key, id: randomUUID() })).rejects.toThrow();
-  });
-
-  it('finds a rotated key by its new secret, and by the old one with its grace end', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    const graceEnd = new Date(Date.now() + 60_000);
-    const rotation = { secretHash: randomUUID(), hint: 'kp_new1', lastFour: 'new4', previousSecretExpiresAt: graceEnd, rotatedAt: new Date() };
-    const rotated = await store.rotateKey(key.organizationId, key.id, making(rotation, audit(key.organizationId, key.id, 'api_key.rotated')));
-    expect(rotated).toMatchObject({ hint: 'kp_new1', lastFour: 'new4', secretGeneration: 2 });
-    expect(await store.findKeyBySecretHash(rotation.secretHash)).toMatchObject({ matched: 'current' });
-    expect(await store.findKeyBySecretHash(key.secretHash)).toMatchObject({
-      matched: 'previous',
-      key: { previousSecretExpiresAt: graceEnd, rotatedAt: rotation.rotatedAt },
-    });
-    const again = { ...rotation, secretHash: randomUUID(), previousSecretExpiresAt: null };
-    await store.rotateKey(key.organizationId, key.id, making(again, audit(key.organizationId, key.id, 'api_key.rotated')));
-    expect(await store.findKeyBySecretHash(key.secretHash)).toBeNull();
-    expect(await store.findKeyBySecretHash(rotation.secretHash)).toBeNull();
-    expect(await store.findKeyBySecretHash(again.secretHash)).toMatchObject({ matched: 'current' });
-  });
-
-  it('pages keys by cursor in both orders and from both sides, and by offset', async () => {
-    const store = await open();
-    const ids: string[] = [];
-    for (let index = 0; index < 7; index += 1) {
-      const key = await newKey(store, { secretHash: randomUUID(), createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, index)) });
-      await insert(store, key);
-      ids.push(key.id);
-    }
-    const organizationId = (await store.ensureDefaultOrganization(new Date())).id;
-    const page = async (query: Parameters<KeyplaneStore['listKeys']>[1]) =>
-      (await store.listKeys(organizationId, query)).map((key) => ids.indexOf(key.id));
-    const at = async (index: number) => {
-      const key = await store.findKeyById(organizationId, ids[index] as string);
-      return { createdAt: key?.createdAt as Date, id: key?.id as string };
+    const application = await store.findDefaultApplication(organization.id);
+    return {
+      id: randomUUID(),
+      organizationId: organization.id,
+      applicationId: application?.id as string,
+      name: 'test',
+      status: 'enabled',
+      access: { restricted: true, grants: [grant('queues', 'read', ['q1'])] },
+      secretHash: randomUUID(),
+      hint: 'kp_abcd',
+      lastFour: 'wxyz',
+      createdBy: null,
+      createdAt: new Date('2026-01-02T03:04:05.678Z'),
+      expiresAt: null,
+      ...overrides,
     };
-    expect(await page({ order: 'asc' })).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(await page({ order: 'desc', limit: 3 })).toEqual([6, 5, 4]);
-    expect(await page({ order: 'desc', limit: 3, after: await at(4) })).toEqual([3, 2, 1]);
-    expect(await page({ order: 'desc', limit: 3, before: await at(1) })).toEqual([4, 3, 2]);
-    expect(await page({ order: 'asc', limit: 2, after: await at(4) })).toEqual([5, 6]);
-    expect(await page({ order: 'asc', limit: 2, before: await at(4) })).toEqual([2, 3]);
-    expect(await page({ order: 'asc', limit: 2, offset: 5 })).toEqual([5, 6]);
-    expect(await store.countKeys(organizationId)).toBe(7);
-  });
+  }
 
-  it('records the latest use of keys in one batch', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    const later = new Date('2026-03-01T00:00:00.000Z');
-    const earlier = new Date('2026-02-01T00:00:00.000Z');
-    await store.recordKeyUsage([{ id: key.id, usedAt: later }, { id: randomUUID(), usedAt: later }]);
-    await store.recordKeyUsage([{ id: key.id, usedAt: earlier }]);
-    expect((await store.findKeyById(key.organizationId, key.id))?.lastUsedAt).toEqual(later);
-  });
+  describe('keys, applications and settings', () => {
+    it('creates the default organization once, with one default application', async () => {
+      const store = await open();
+      const first = await store.ensureDefaultOrganization(new Date());
+      const second = await store.ensureDefaultOrganization(new Date());
+      expect(second.id).toBe(first.id);
+      const applications = await store.listApplications(first.id);
+      expect(applications).toHaveLength(1);
+      expect(applications[0]?.isDefault).toBe(true);
+    });
 
-  it('orders the audit log by sequence, not by its text (117 after 99)', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    for (let index = 0; index < 120; index += 1) {
-      await store.updateKey(key.organizationId, key.id, making({ name: `n${index}`, updatedAt: new Date() }, audit(key.organizationId, key.id)));
-    }
-    const sequences: number[] = [];
-    let before: string | undefined;
-    do {
-      const page = await store.listAuditEvents(key.organizationId, { limit: 50, ...(before ? { beforeSequence: before } : {}) });
-      sequences.push(...page.map((event) => Number(event.sequence)));
-      before = page.length === 50 ? (page.at(-1)?.sequence as string) : undefined;
-    } while (before);
-    expect(sequences).toHaveLength(121);
-    expect(sequences).toEqual([...sequences].sort((a, b) => b - a));
-  });
+    it('round-trips a key, access and timestamps included', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      const inserted = await insert(store, key);
+      expect(inserted).toMatchObject({
+        id: key.id,
+        access: key.access,
+        createdAt: key.createdAt,
+        updatedAt: key.createdAt,
+      });
+      expect(await store.findKeyBySecretHash(key.secretHash)).toEqual({ key: inserted, matched: 'current' });
+      expect(await store.findKeyById(key.organizationId, key.id)).toEqual(inserted);
+    });
 
-  it('lists audit events newest first, a page at a time', async () => {
-    const store = await open();
-    const key = await newKey(store);
-    await insert(store, key);
-    for (let minute = 1; minute <= 4; minute += 1) {
-      const at = new Date(Date.UTC(2030, 0, 1, 0, minute));
-      await store.updateKey(key.organizationId, key.id, making({ name: `n${minute}`, updatedAt: at }, audit(key.organizationId, key.id, 'api_key.updated', at)));
-    }
-    const first = await store.listAuditEvents(key.organizationId, { limit: 2 });
-    expect(first.map((event) => event.occurredAt.getUTCMinutes())).toEqual([4, 3]);
-    const last = first.at(-1) as AuditEvent;
-    const second = await store.listAuditEvents(key.organizationId, { limit: 10, beforeSequence: last.sequence as string });
-    expect(second.map((event) => event.action)).toEqual(['api_key.updated', 'api_key.updated', 'api_key.created']);
-  });
+    it('scopes every lookup by organization', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      const stranger = randomUUID();
+      expect(await store.findKeyById(stranger, key.id)).toBeNull();
+      expect(await store.listKeys(stranger)).toEqual([]);
+      expect(
+        await store.updateKey(
+          stranger,
+          key.id,
+          making({ name: 'stolen', updatedAt: new Date() }, audit(stranger, key.id)),
+        ),
+      ).toBeNull();
+      expect(await store.deleteKey(stranger, key.id, undefined, audit(stranger, key.id))).toBe(false);
+      expect(await store.listAuditEvents(stranger, { limit: 10 })).toEqual([]);
+      expect((await store.findKeyById(key.organizationId, key.id))?.name).toBe('test');
+    });
 
-  it('keeps a setting first written', async () => {
-    const store = await open();
-    expect(await store.putSettingIfAbsent('x', 'first')).toBe('first');
-    expect(await store.putSettingIfAbsent('x', 'second')).toBe('first');
-  });
+    it('updates only the fields it is given', async () => {
+      const store = await open();
+      const key = await newKey(store, { expiresAt: new Date('2030-01-01T00:00:00Z') });
+      await insert(store, key);
+      const updatedAt = new Date('2026-02-01T00:00:00Z');
+      const updated = await store.updateKey(
+        key.organizationId,
+        key.id,
+        making({ status: 'disabled' as const, updatedAt }, audit(key.organizationId, key.id)),
+      );
+      expect(updated).toMatchObject({
+        name: 'test',
+        status: 'disabled',
+        access: key.access,
+        expiresAt: key.expiresAt,
+        updatedAt,
+      });
+      const cleared = await store.updateKey(
+        key.organizationId,
+        key.id,
+        making(
+          { expiresAt: null, access: { restricted: false } as const, updatedAt },
+          audit(key.organizationId, key.id),
+        ),
+      );
+      expect(cleared).toMatchObject({ expiresAt: null, access: { restricted: false } });
+    });
 
-  it.runIf(kind === 'embedded')('persists on disk across a reopen', async () => {
-    const folder = await mkdtemp(join(tmpdir(), 'keyplane-store-'));
-    folders.push(folder);
-    const first = await open(folder);
-    const key = await newKey(first);
-    await insert(first, key);
-    await first.close();
-    const second = await open(folder);
-    expect((await second.findKeyBySecretHash(key.secretHash))?.key.id).toBe(key.id);
-  });
+    it('deletes a key exactly once under concurrent deletes', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.deleteKey(key.organizationId, key.id, undefined, audit(key.organizationId, key.id, 'api_key.deleted')),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.findKeyBySecretHash(key.secretHash)).toBeNull();
+      const events = await store.listAuditEvents(key.organizationId, { limit: 100 });
+      expect(events.filter((event) => event.action === 'api_key.deleted')).toHaveLength(1);
+    });
 
-  it('applies each migration once, also when instances start together', async () => {
-    const db = kind === 'embedded' ? await openPglite() : await openPostgres({ connectionString: DATABASE_URL, schema: await freshSchema() });
-    try {
-      if (kind === 'postgres') {
-        const results = await Promise.all([migrate(db), migrate(db), migrate(db)]);
-        expect(results.flat().sort()).toEqual(MIGRATIONS.map((migration) => migration.version));
-        await createKeyplaneStore(db).ping();
-        return;
+    it('deletes under an application only when the key belongs to it', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      expect(await store.deleteKey(key.organizationId, key.id, randomUUID(), audit(key.organizationId, key.id))).toBe(
+        false,
+      );
+      expect(
+        await store.deleteKey(key.organizationId, key.id, key.applicationId, audit(key.organizationId, key.id)),
+      ).toBe(true);
+    });
+
+    it('holds an organization to its key quota, counting deletes, also under concurrent creates', async () => {
+      const store = await open();
+      const first = await newKey(store);
+      const created = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const key = await newKey(store, { secretHash: randomUUID() });
+          return store.insertKey(key, audit(key.organizationId, key.id, 'api_key.created'), 5);
+        }),
+      );
+      expect(created.filter((key) => key !== null)).toHaveLength(5);
+      expect(await store.insertKey(first, audit(first.organizationId, first.id, 'api_key.created'), 5)).toBeNull();
+      expect(await store.countKeys(first.organizationId)).toBe(5);
+      const removed = created.find((key) => key !== null) as ApiKey;
+      expect(
+        await store.deleteKey(removed.organizationId, removed.id, undefined, audit(removed.organizationId, removed.id)),
+      ).toBe(true);
+      expect(await store.insertKey(first, audit(first.organizationId, first.id, 'api_key.created'), 5)).toMatchObject({
+        id: first.id,
+      });
+    });
+
+    it('changes a key atomically: concurrent changes each see the one before', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      const resources = Array.from({ length: 12 }, (_, index) => `resource_${index}`);
+      const adding = (resource: string) => (current: ApiKey) => {
+        const grants = current.access.restricted ? current.access.grants : [];
+        const access: Access = { restricted: true, grants: [...grants, grant(resource, 'read')] };
+        return { change: { access, updatedAt: new Date() }, audit: audit(key.organizationId, key.id) };
+      };
+      await Promise.all(resources.map((resource) => store.updateKey(key.organizationId, key.id, adding(resource))));
+      const stored = await store.findKeyById(key.organizationId, key.id);
+      const held = stored?.access.restricted ? stored.access.grants.map((held) => held.resource) : [];
+      expect(held.sort()).toEqual(['queues', ...resources].sort());
+    });
+
+    it('writes nothing when a change is refused', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      const refused = { ok: false as const, error: { kind: 'forbidden' as const, message: 'no' } };
+      expect(await store.updateKey(key.organizationId, key.id, () => refused)).toEqual(refused);
+      expect(await store.rotateKey(key.organizationId, key.id, () => refused)).toEqual(refused);
+      expect((await store.findKeyById(key.organizationId, key.id))?.secretGeneration).toBe(1);
+      expect(await store.listAuditEvents(key.organizationId, { limit: 10 })).toHaveLength(1);
+    });
+
+    it('pages applications in creation order after a position', async () => {
+      const store = await open();
+      const organization = await store.ensureDefaultOrganization(new Date());
+      const made = [];
+      for (let index = 0; index < 4; index += 1) {
+        const application = {
+          id: randomUUID(),
+          organizationId: organization.id,
+          name: `app ${index}`,
+          description: null,
+          isDefault: false,
+          createdAt: new Date(Date.UTC(2030, 0, 1, 0, index)),
+        };
+        made.push(
+          await store.insertApplication(application, audit(organization.id, application.id, 'application.created')),
+        );
       }
-      expect(await migrate(db)).toEqual(MIGRATIONS.map((migration) => migration.version));
-      expect(await migrate(db)).toEqual([]);
-      await createKeyplaneStore(db).ping();
-    } finally {
-      await db.close();
-    }
+      const first = await store.listApplications(organization.id, { limit: 3 });
+      expect(first.map((application) => application.isDefault)).toEqual([true, false, false]);
+      const last = first.at(-1) as (typeof first)[number];
+      const rest = await store.listApplications(organization.id, { limit: 3, after: last });
+      expect(rest.map((application) => application.name)).toEqual(['app 2', 'app 3']);
+    });
+
+    it('refuses a second key with the same secret digest', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      await expect(insert(store, { ...key, id: randomUUID() })).rejects.toThrow();
+    });
+
+    it('finds a rotated key by its new secret, and by the old one with its grace end', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      const graceEnd = new Date(Date.now() + 60_000);
+      const rotation = {
+        secretHash: randomUUID(),
+        hint: 'kp_new1',
+        lastFour: 'new4',
+        previousSecretExpiresAt: graceEnd,
+        rotatedAt: new Date(),
+      };
+      const rotated = await store.rotateKey(
+        key.organizationId,
+        key.id,
+        making(rotation, audit(key.organizationId, key.id, 'api_key.rotated')),
+      );
+      expect(rotated).toMatchObject({ hint: 'kp_new1', lastFour: 'new4', secretGeneration: 2 });
+      expect(await store.findKeyBySecretHash(rotation.secretHash)).toMatchObject({ matched: 'current' });
+      expect(await store.findKeyBySecretHash(key.secretHash)).toMatchObject({
+        matched: 'previous',
+        key: { previousSecretExpiresAt: graceEnd, rotatedAt: rotation.rotatedAt },
+      });
+      const again = { ...rotation, secretHash: randomUUID(), previousSecretExpiresAt: null };
+      await store.rotateKey(
+        key.organizationId,
+        key.id,
+        making(again, audit(key.organizationId, key.id, 'api_key.rotated')),
+      );
+      expect(await store.findKeyBySecretHash(key.secretHash)).toBeNull();
+      expect(await store.findKeyBySecretHash(rotation.secretHash)).toBeNull();
+      expect(await store.findKeyBySecretHash(again.secretHash)).toMatchObject({ matched: 'current' });
+    });
+
+    it('pages keys by cursor in both orders and from both sides, and by offset', async () => {
+      const store = await open();
+      const ids: string[] = [];
+      for (let index = 0; index < 7; index += 1) {
+        const key = await newKey(store, {
+          secretHash: randomUUID(),
+          createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, index)),
+        });
+        await insert(store, key);
+        ids.push(key.id);
+      }
+      const organizationId = (await store.ensureDefaultOrganization(new Date())).id;
+      const page = async (query: Parameters<KeyplaneStore['listKeys']>[1]) =>
+        (await store.listKeys(organizationId, query)).map((key) => ids.indexOf(key.id));
+      const at = async (index: number) => {
+        const key = await store.findKeyById(organizationId, ids[index] as string);
+        return { createdAt: key?.createdAt as Date, id: key?.id as string };
+      };
+      expect(await page({ order: 'asc' })).toEqual([0, 1, 2, 3, 4, 5, 6]);
+      expect(await page({ order: 'desc', limit: 3 })).toEqual([6, 5, 4]);
+      expect(await page({ order: 'desc', limit: 3, after: await at(4) })).toEqual([3, 2, 1]);
+      expect(await page({ order: 'desc', limit: 3, before: await at(1) })).toEqual([4, 3, 2]);
+      expect(await page({ order: 'asc', limit: 2, after: await at(4) })).toEqual([5, 6]);
+      expect(await page({ order: 'asc', limit: 2, before: await at(4) })).toEqual([2, 3]);
+      expect(await page({ order: 'asc', limit: 2, offset: 5 })).toEqual([5, 6]);
+      expect(await store.countKeys(organizationId)).toBe(7);
+    });
+
+    it('records the latest use of keys in one batch', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      const later = new Date('2026-03-01T00:00:00.000Z');
+      const earlier = new Date('2026-02-01T00:00:00.000Z');
+      await store.recordKeyUsage([
+        { id: key.id, usedAt: later },
+        { id: randomUUID(), usedAt: later },
+      ]);
+      await store.recordKeyUsage([{ id: key.id, usedAt: earlier }]);
+      expect((await store.findKeyById(key.organizationId, key.id))?.lastUsedAt).toEqual(later);
+    });
+
+    it('orders the audit log by sequence, not by its text (117 after 99)', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      for (let index = 0; index < 120; index += 1) {
+        await store.updateKey(
+          key.organizationId,
+          key.id,
+          making({ name: `n${index}`, updatedAt: new Date() }, audit(key.organizationId, key.id)),
+        );
+      }
+      const sequences: number[] = [];
+      let before: string | undefined;
+      do {
+        const page = await store.listAuditEvents(key.organizationId, {
+          limit: 50,
+          ...(before ? { beforeSequence: before } : {}),
+        });
+        sequences.push(...page.map((event) => Number(event.sequence)));
+        before = page.length === 50 ? (page.at(-1)?.sequence as string) : undefined;
+      } while (before);
+      expect(sequences).toHaveLength(121);
+      expect(sequences).toEqual([...sequences].sort((a, b) => b - a));
+    });
+
+    it('lists audit events newest first, a page at a time', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      await insert(store, key);
+      for (let minute = 1; minute <= 4; minute += 1) {
+        const at = new Date(Date.UTC(2030, 0, 1, 0, minute));
+        await store.updateKey(
+          key.organizationId,
+          key.id,
+          making({ name: `n${minute}`, updatedAt: at }, audit(key.organizationId, key.id, 'api_key.updated', at)),
+        );
+      }
+      const first = await store.listAuditEvents(key.organizationId, { limit: 2 });
+      expect(first.map((event) => event.occurredAt.getUTCMinutes())).toEqual([4, 3]);
+      const last = first.at(-1) as AuditEvent;
+      const second = await store.listAuditEvents(key.organizationId, {
+        limit: 10,
+        beforeSequence: last.sequence as string,
+      });
+      expect(second.map((event) => event.action)).toEqual(['api_key.updated', 'api_key.updated', 'api_key.created']);
+    });
+
+    it('keeps a setting first written', async () => {
+      const store = await open();
+      expect(await store.putSettingIfAbsent('x', 'first')).toBe('first');
+      expect(await store.putSettingIfAbsent('x', 'second')).toBe('first');
+    });
+
+    it.runIf(kind === 'embedded')('persists on disk across a reopen', async () => {
+      const folder = await mkdtemp(join(tmpdir(), 'keyplane-store-'));
+      folders.push(folder);
+      const first = await open(folder);
+      const key = await newKey(first);
+      await insert(first, key);
+      await first.close();
+      const second = await open(folder);
+      expect((await second.findKeyBySecretHash(key.secretHash))?.key.id).toBe(key.id);
+    });
+
+    it('applies each migration once, also when instances start together', async () => {
+      const db =
+        kind === 'embedded'
+          ? await openPglite()
+          : await openPostgres({ connectionString: DATABASE_URL, schema: await freshSchema() });
+      try {
+        if (kind === 'postgres') {
+          const results = await Promise.all([migrate(db), migrate(db), migrate(db)]);
+          expect(results.flat().sort()).toEqual(MIGRATIONS.map((migration) => migration.version));
+          await createKeyplaneStore(db).ping();
+          return;
+        }
+        expect(await migrate(db)).toEqual(MIGRATIONS.map((migration) => migration.version));
+        expect(await migrate(db)).toEqual([]);
+        await createKeyplaneStore(db).ping();
+      } finally {
+        await db.close();
+      }
+    });
   });
-});
 });
 
 describe.runIf(KINDS.includes('postgres'))('a PostgreSQL store that cannot be used', () => {
@@ -363,6 +452,8 @@ describe.runIf(KINDS.includes('postgres'))('a PostgreSQL store that cannot be us
     await expect(unreachable).rejects.not.toThrow(/hunter2/);
     const noDatabase = new URL(DATABASE_URL);
     noDatabase.pathname = '/no_such_database_here';
-    await expect(openPostgresStore({ connectionString: noDatabase.toString() })).rejects.toThrow(/no_such_database_here/);
+    await expect(openPostgresStore({ connectionString: noDatabase.toString() })).rejects.toThrow(
+      /no_such_database_here/,
+    );
   });
 });

@@ -68,7 +68,9 @@ export class ContractValidator {
     }
     const validate = this.#validator(`${observed.path} ${observed.method} ${observed.status} ${mediaType}`, media);
     if (!validate(body)) {
-      problems.push(`${where}: body ${JSON.stringify(body)} breaks the schema: ${this.#ajv.errorsText(validate.errors)}`);
+      problems.push(
+        `${where}: body ${JSON.stringify(body)} breaks the schema: ${this.#ajv.errorsText(validate.errors)}`,
+      );
     }
     return problems;
   }
@@ -79,7 +81,10 @@ export class ContractValidator {
     const target = ref
       .replace(/^#\//, '')
       .split('/')
-      .reduce<unknown>((node, segment) => (node as Json)?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')], this.#document);
+      .reduce<unknown>(
+        (node, segment) => (node as Json)?.[segment.replace(/~1/g, '/').replace(/~0/g, '~')],
+        this.#document,
+      );
     return this.#resolve(target as Json);
   }
 

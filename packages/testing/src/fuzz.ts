@@ -55,7 +55,19 @@ export const NASTY_STRINGS = [
   'kp_0000000000000000000000000000000000000000000000000',
 ];
 
-const WRONG_TYPES: readonly unknown[] = [null, true, 0, -1, 1.5, 1e300, 'string', [], {}, [null], { nested: { deep: [] } }];
+const WRONG_TYPES: readonly unknown[] = [
+  null,
+  true,
+  0,
+  -1,
+  1.5,
+  1e300,
+  'string',
+  [],
+  {},
+  [null],
+  { nested: { deep: [] } },
+];
 
 export class SchemaFuzzer {
   readonly #document: Schema;
@@ -103,7 +115,9 @@ export class SchemaFuzzer {
       case 'array': {
         const min = typeof schema.minItems === 'number' ? schema.minItems : 0;
         const max = Math.min(typeof schema.maxItems === 'number' ? schema.maxItems : 3, min + 3);
-        return depth > 4 ? [] : Array.from({ length: random.int(min, max) }, () => this.valid(schema.items as Schema, depth + 1));
+        return depth > 4
+          ? []
+          : Array.from({ length: random.int(min, max) }, () => this.valid(schema.items as Schema, depth + 1));
       }
       default: {
         const properties = (schema.properties ?? {}) as Record<string, Schema>;
@@ -132,7 +146,9 @@ export class SchemaFuzzer {
     }
     const min = typeof schema.minLength === 'number' ? schema.minLength : 1;
     const max = Math.min(typeof schema.maxLength === 'number' ? schema.maxLength : 24, 24);
-    return Array.from({ length: random.int(Math.min(min, max), max) }, () => random.pick([...'abcdefghijklmnopqrstuvwxyz0123456789 -_'])).join('');
+    return Array.from({ length: random.int(Math.min(min, max), max) }, () =>
+      random.pick([...'abcdefghijklmnopqrstuvwxyz0123456789 -_']),
+    ).join('');
   }
 
   /** A value the schema should refuse, or an odd one it may accept. */

@@ -1,4 +1,4 @@
-export { ContractValidator, type ObservedResponse } from './contract-validator.js';
 export { contractCheck } from './contract-middleware.js';
-export { createTestSchema, databaseUrl, openTestStore, STORE_KINDS, type StoreKind } from './stores.js';
+export { ContractValidator, type ObservedResponse } from './contract-validator.js';
 export { NASTY_STRINGS, Random, SchemaFuzzer } from './fuzz.js';
+export { createTestSchema, databaseUrl, openTestStore, STORE_KINDS, type StoreKind } from './stores.js';

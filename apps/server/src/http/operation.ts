@@ -2,10 +2,10 @@ import type { OpenAPIHono, RouteConfig, RouteHandler } from '@hono/zod-openapi';
 import type { Err } from '@keyplane/core';
 import type { MiddlewareHandler } from 'hono';
 import { authenticate } from './authenticate.js';
-import { limitBody, negotiate } from './hygiene.js';
 import type { ContractMismatch, OperationOf, SpecResponseBody } from './contract.js';
 import { type Dialect, jsonResponse } from './dialect.js';
 import type { AppEnv, RenderError } from './env.js';
+import { limitBody, negotiate } from './hygiene.js';
 import { validationError } from './validation.js';
 
 type Responses<Op> = Op extends { responses: infer R } ? R : never;

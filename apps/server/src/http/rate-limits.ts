@@ -1,10 +1,5 @@
 import type { Redis } from 'ioredis';
-import {
-  type IRateLimiterOptions,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-} from 'rate-limiter-flexible';
+import { type IRateLimiterOptions, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface RateLimitSettings {
   /** Requests one key (or its access tokens) may make per minute; 0 turns the limit off. */
@@ -58,7 +53,9 @@ export class RateLimits {
           })
         : new RateLimiterMemory(options);
     this.#perKey =
-      settings.perKeyPerMinute > 0 ? limiter({ keyPrefix: 'keyplane:key', points: settings.perKeyPerMinute, duration: 60 }) : null;
+      settings.perKeyPerMinute > 0
+        ? limiter({ keyPrefix: 'keyplane:key', points: settings.perKeyPerMinute, duration: 60 })
+        : null;
     this.#failures =
       settings.failedAuthPerMinute > 0
         ? limiter({
@@ -88,7 +85,12 @@ export class RateLimits {
     if (!this.#failures) return null;
     const state = await this.#failures.get(client);
     if (!state || state.consumedPoints <= this.#settings.failedAuthPerMinute) return null;
-    return { allowed: false, limit: this.#settings.failedAuthPerMinute, remaining: 0, resetSeconds: seconds(state.msBeforeNext) };
+    return {
+      allowed: false,
+      limit: this.#settings.failedAuthPerMinute,
+      remaining: 0,
+      resetSeconds: seconds(state.msBeforeNext),
+    };
   }
 
   /** Counts a failed authentication; the one that reaches the limit locks the client out. */

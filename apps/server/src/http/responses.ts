@@ -22,8 +22,7 @@ export const REASON_PHRASES = {
 
 export type ErrorStatus = keyof typeof REASON_PHRASES;
 
-export const reasonPhrase = (status: number): string =>
-  REASON_PHRASES[status as ErrorStatus] ?? 'Error';
+export const reasonPhrase = (status: number): string => REASON_PHRASES[status as ErrorStatus] ?? 'Error';
 
 /** Route response declarations for a set of error statuses sharing one body schema. */
 export function errorResponses<const S extends ErrorStatus, Schema extends z.ZodType>(
@@ -32,10 +31,7 @@ export function errorResponses<const S extends ErrorStatus, Schema extends z.Zod
   mediaType: string = 'application/json',
 ) {
   return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      { description: REASON_PHRASES[status], content: { [mediaType]: { schema } } },
-    ]),
+    statuses.map((status) => [status, { description: REASON_PHRASES[status], content: { [mediaType]: { schema } } }]),
   ) as unknown as { [K in S]: { description: string; content: { 'application/json': { schema: Schema } } } };
 }
 

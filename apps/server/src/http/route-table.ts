@@ -9,12 +9,17 @@ export interface RouteTable {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function routeTable(document: Record<string, unknown>): RouteTable {
   const paths = (document.paths ?? {}) as Record<string, Record<string, Record<string, unknown>>>;
   const entries = Object.entries(paths).map(([template, item]) => {
-    const pattern = new RegExp(`^${template.split(/\{[^}]+\}/).map(escape).join('[^/]+')}$`);
+    const pattern = new RegExp(
+      `^${template
+        .split(/\{[^}]+\}/)
+        .map(escapeRegExp)
+        .join('[^/]+')}$`,
+    );
     const methods = METHODS.filter((method) => method in item);
     const dialect = String(item[methods[0] ?? '']?.['x-keyplane-dialect'] ?? 'keyplane');
     const prefix = template.split('{')[0] as string;

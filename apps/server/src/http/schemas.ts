@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { PERMISSION_PATTERN } from '@keyplane/core';
 
 /** NUL characters and unpaired surrogates cannot be stored by PostgreSQL; they are refused up front. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what PostgreSQL cannot store.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Text that is kept: bounded, and storable as it is. */

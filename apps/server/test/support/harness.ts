@@ -122,7 +122,13 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
     },
     async conforming(method, template, response) {
       const text = await response.text();
-      const problems = validator.problems({ method, path: template, status: response.status, headers: response.headers, body: text });
+      const problems = validator.problems({
+        method,
+        path: template,
+        status: response.status,
+        headers: response.headers,
+        body: text,
+      });
       if (problems.length > 0) throw new Error(`contract violation:\n  ${problems.join('\n  ')}`);
       return { text, body: text ? JSON.parse(text) : undefined };
     },

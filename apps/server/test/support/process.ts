@@ -38,7 +38,10 @@ export async function startServerProcess(
   const stdio: ['ignore', 'pipe', 'pipe'] = ['ignore', 'pipe', 'pipe'];
   // Node cannot set a child's umask, a shell can; `exec` keeps the server the child that signals reach.
   const child = options.umask
-    ? spawn('/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$1"`, process.execPath, MAIN], { env: environment, stdio })
+    ? spawn('/bin/sh', ['-c', `umask ${options.umask} && exec "$0" "$1"`, process.execPath, MAIN], {
+        env: environment,
+        stdio,
+      })
     : spawn(process.execPath, [MAIN], { env: environment, stdio });
   let stdout = '';
   let stderr = '';

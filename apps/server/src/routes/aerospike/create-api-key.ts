@@ -2,16 +2,14 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
 import { storedText } from '../../http/schemas.js';
-import { aerospikeAccessOf } from './scopes.js';
 import { aerospikeErrors } from './schemas.js';
+import { aerospikeAccessOf } from './scopes.js';
 
 const route = createRoute({
   method: 'post',
   path: '/api-keys',
   request: {
-    body: jsonRequestBody(
-      z.object({ name: storedText(100).min(1).regex(/\S/, 'The name must not be blank.') }),
-    ),
+    body: jsonRequestBody(z.object({ name: storedText(100).min(1).regex(/\S/, 'The name must not be blank.') })),
   },
   responses: {
     201: withJson(

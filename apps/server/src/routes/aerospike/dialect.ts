@@ -28,7 +28,9 @@ export const aerospike: Dialect = {
       code,
       // The wording Aerospike's own clients know.
       message: error.reason === 'token_expired' ? 'The access token expired.' : error.message,
-      ...(error.issues ? { errors: error.issues.map(({ path, message }) => ({ field: path.join('.'), message })) } : {}),
+      ...(error.issues
+        ? { errors: error.issues.map(({ path, message }) => ({ field: path.join('.'), message })) }
+        : {}),
     };
     if (status === 401) c.header('WWW-Authenticate', `Bearer error="${code}"`);
     return jsonResponse(c, body, status);

@@ -7,8 +7,8 @@ import type { AppEnv } from '../../http/env.js';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
 import { aerospike } from './dialect.js';
-import { grantsFromScope, scopeOf } from './scopes.js';
 import { AerospikeError, AerospikeOAuthError, aerospikeAdded } from './schemas.js';
+import { grantsFromScope, scopeOf } from './scopes.js';
 
 const TokenRequest = z.object({
   grant_type: z.literal('client_credentials'),

@@ -1,9 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { addedResponses, withJson } from '../../http/responses.js';
 
-export const AerospikeError = z
-  .object({ code: z.string().optional(), message: z.string() })
-  .catchall(z.unknown());
+export const AerospikeError = z.object({ code: z.string().optional(), message: z.string() }).catchall(z.unknown());
 
 export const aerospikeAdded = addedResponses(AerospikeError);
 

@@ -27,7 +27,9 @@ export function grantsFromScope(scope: string | undefined): Grant[] | null {
 /** Grants → the scope string they amount to, in Aerospike's words. */
 export function scopeOf(grants: readonly Grant[]): string {
   const holds = (wanted: Grant) =>
-    grants.some((held) => held.resource === wanted.resource && held.action === wanted.action && held.targets.includes('*'));
+    grants.some(
+      (held) => held.resource === wanted.resource && held.action === wanted.action && held.targets.includes('*'),
+    );
   return Object.entries(SCOPES)
     .filter(([, wanted]) => holds(wanted[0] as Grant))
     .map(([name]) => name)

@@ -4,7 +4,6 @@ import {
   type ApiKey,
   type Err,
   fail,
-
   type Grant,
   grant,
   normalizeGrants,
@@ -52,7 +51,10 @@ const unrestrictedWithPermissions = (): Err =>
   });
 
 /** A new key's access from diga's `restricted` and `permissions`. */
-export function accessFromDiga(restricted: boolean, permissions: DigaPermissionName[] | null | undefined): Access | Err {
+export function accessFromDiga(
+  restricted: boolean,
+  permissions: DigaPermissionName[] | null | undefined,
+): Access | Err {
   if (!restricted) return permissions?.length ? unrestrictedWithPermissions() : UNRESTRICTED;
   return { restricted: true, grants: normalizeGrants((permissions ?? []).map(grantOf)) };
 }
@@ -87,4 +89,3 @@ export function toDigaKey(key: ApiKey): z.output<typeof DigaRedactedApiKeyRespon
     restricted,
   };
 }
-

@@ -93,7 +93,10 @@ export const DIGA_PERMISSIONS = [
 export const DigaPermission = z.enum(DIGA_PERMISSIONS);
 export type DigaPermissionName = z.output<typeof DigaPermission>;
 
-const permissions = z.array(DigaPermission).max(DIGA_PERMISSIONS.length * 2).nullable();
+const permissions = z
+  .array(DigaPermission)
+  .max(DIGA_PERMISSIONS.length * 2)
+  .nullable();
 
 export const DigaApiKeyRequestSchema = z.object({
   name: storedText(255),

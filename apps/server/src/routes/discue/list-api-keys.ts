@@ -25,7 +25,10 @@ export const listApiKeys = defineOperation(route, async (c) => {
   if (limit === undefined && cursor === undefined) {
     const listed = await c.var.keyplane.listKeys(c.var.principal);
     if (!listed.ok) return listed;
-    return { status: 200, body: { api_keys: listed.value.map(toDiscueApiKey), _links: { self: { href: '/v1/api_keys' } } } };
+    return {
+      status: 200,
+      body: { api_keys: listed.value.map(toDiscueApiKey), _links: { self: { href: '/v1/api_keys' } } },
+    };
   }
   const pageSize = limit ?? 100;
   const listed = await c.var.keyplane.listKeyPage(c.var.principal, {

@@ -62,7 +62,10 @@ function discueView(access: Access): { scopes: Scope[]; shown: Grant[] } {
 
 export const scopesFromAccess = (access: Access): Scope[] => discueView(access).scopes;
 
-const protectedScopeRefused = (scopes: readonly ScopeRequest[], isAllowed: (scope: ScopeRequest) => boolean): Err | null => {
+const protectedScopeRefused = (
+  scopes: readonly ScopeRequest[],
+  isAllowed: (scope: ScopeRequest) => boolean,
+): Err | null => {
   const issues = scopes.flatMap((scope, index) =>
     PROTECTED_RESOURCES.includes(scope.resource) && !isAllowed(scope)
       ? [

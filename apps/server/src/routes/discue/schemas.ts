@@ -34,7 +34,10 @@ const PRETTY_FALSE = ['false', '0', 'no', 'off'];
 export const prettyQuery = z.object({
   pretty: z
     .string()
-    .refine((value) => [...PRETTY_TRUE, ...PRETTY_FALSE].includes(value.toLowerCase()), 'Use pretty=true or pretty=false.')
+    .refine(
+      (value) => [...PRETTY_TRUE, ...PRETTY_FALSE].includes(value.toLowerCase()),
+      'Use pretty=true or pretty=false.',
+    )
     .transform((value) => PRETTY_TRUE.includes(value.toLowerCase()))
     .optional(),
 });

@@ -30,7 +30,12 @@ export const kadosei: Dialect = {
       message: message ?? error.message,
       code: status,
       ...(error.issues
-        ? { details: error.issues.map((issue) => ({ field: issue.path.join('.') || issue.location, message: issue.message })) }
+        ? {
+            details: error.issues.map((issue) => ({
+              field: issue.path.join('.') || issue.location,
+              message: issue.message,
+            })),
+          }
         : {}),
     };
     if (status === 401) c.header('WWW-Authenticate', 'Bearer');

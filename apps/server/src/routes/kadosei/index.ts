@@ -9,13 +9,5 @@ import { revokeApiKey } from './revoke-api-key.js';
 
 export const kadoseiDialect = {
   dialect: kadosei,
-  operations: [
-    listApplications,
-    createApplication,
-    getApplication,
-    createApiKey,
-    listApiKeys,
-    getApiKey,
-    revokeApiKey,
-  ],
+  operations: [listApplications, createApplication, getApplication, createApiKey, listApiKeys, getApiKey, revokeApiKey],
 };

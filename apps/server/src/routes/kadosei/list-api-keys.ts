@@ -9,7 +9,10 @@ const route = createRoute({
   path: '/api/v1/applications/{id}/api-keys',
   request: { params: applicationId, query: pageQuery },
   responses: {
-    200: withJson("The application's keys.", z.object({ data: z.array(KadoseiApiKey), nextCursor: z.string().nullable() })),
+    200: withJson(
+      "The application's keys.",
+      z.object({ data: z.array(KadoseiApiKey), nextCursor: z.string().nullable() }),
+    ),
     ...kadoseiErrors([400, 401, 403, 404]),
   },
 });
