@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { aerospike, diga, discue } from '@keyplane/client';
+import type { DialectName } from '@keyplane/contract';
 import { generateSecret } from '@keyplane/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contractOperations } from './support/contract-operations.js';
 import { type Harness, SETUPS, startHarness } from './support/harness.js';
 import { newOrganization } from './support/organizations.js';
 
-type Dialect = 'discue' | 'aerospike' | 'diga' | 'kadosei' | 'keyplane';
+type Dialect = DialectName;
 
 interface Target {
   readonly dialect: Dialect;
@@ -34,32 +36,10 @@ const target = (dialect: Dialect, method: string, template: string, body?: unkno
       .replace('{id}', keyId),
 });
 
-/** Every authenticated operation of the contract, with a request it would accept. */
-const TARGETS: readonly Target[] = [
-  target('discue', 'GET', '/v1/api_keys'),
-  target('discue', 'POST', '/v1/api_keys', { name: 'matrix' }),
-  target('discue', 'GET', '/v1/api_keys/{api_key_id}'),
-  target('discue', 'PUT', '/v1/api_keys/{api_key_id}', { name: 'renamed' }),
-  target('discue', 'DELETE', '/v1/api_keys/{api_key_id}'),
-  target('aerospike', 'POST', '/api-keys', { name: 'matrix' }),
-  target('aerospike', 'GET', '/api-keys'),
-  target('aerospike', 'DELETE', '/api-keys/{clientId}'),
-  target('diga', 'GET', '/v1/api_key/'),
-  target('diga', 'POST', '/v1/api_key/', { name: 'matrix', restricted: true, permissions: [] }),
-  target('diga', 'GET', '/v1/api_key/{id}'),
-  target('diga', 'PATCH', '/v1/api_key/{id}', { name: 'renamed' }),
-  target('diga', 'DELETE', '/v1/api_key/{id}'),
-  target('kadosei', 'GET', '/api/v1/applications'),
-  target('kadosei', 'POST', '/api/v1/applications', { name: 'matrix' }),
-  target('kadosei', 'GET', '/api/v1/applications/{id}'),
-  target('kadosei', 'POST', '/api/v1/applications/{id}/api-keys', { name: 'matrix', permissions: [] }),
-  target('kadosei', 'GET', '/api/v1/applications/{id}/api-keys'),
-  target('kadosei', 'GET', '/api/v1/applications/{id}/api-keys/{keyId}'),
-  target('kadosei', 'DELETE', '/api/v1/applications/{id}/api-keys/{keyId}'),
-  target('keyplane', 'POST', '/v1/keys/verify', { key: 'kp_x' }),
-  target('keyplane', 'POST', '/v1/keys/{keyId}/rotate', { gracePeriodSeconds: 0 }),
-  target('keyplane', 'GET', '/v1/audit-events'),
-];
+/** Every authenticated operation of the contract, with the request its example shows. */
+const TARGETS: readonly Target[] = contractOperations()
+  .filter((operation) => operation.secured)
+  .map((operation) => target(operation.dialect, operation.method, operation.template, operation.exampleBody));
 
 /** How each dialect refuses a credential: its status and the shape of its body. */
 const REFUSAL: Record<Dialect, { status: number; body: unknown }> = {

@@ -1,36 +1,28 @@
+import { randomUUID } from 'node:crypto';
+import type { DialectName } from '@keyplane/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contractOperations } from './support/contract-operations.js';
 import { type Harness, startHarness } from './support/harness.js';
 
 const HTTP = { transport: 'http', store: 'embedded', name: 'http, embedded store' } as const;
 
-/** One request per dialect, with the template it is checked against. */
-const ROUTES = [
-  ['POST', '/v1/api_keys', '/v1/api_keys', { title: expect.any(String), status: expect.any(Number) }],
-  [
-    'POST',
-    '/v1/api_key/',
-    '/v1/api_key/',
-    expect.objectContaining({ status: 'error', error_code: expect.any(String) }),
-  ],
-  [
-    'POST',
-    '/api-keys',
-    '/api-keys',
-    expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
-  ],
-  [
-    'POST',
-    '/api/v1/applications',
-    '/api/v1/applications',
-    expect.objectContaining({ error: expect.any(String), code: expect.any(Number) }),
-  ],
-  [
-    'POST',
-    '/v1/keys/verify',
-    '/v1/keys/verify',
-    expect.objectContaining({ type: expect.any(String), status: expect.any(Number) }),
-  ],
-] as const;
+/** The shape of each dialect's error body. */
+const ERROR_BODY: Record<DialectName, unknown> = {
+  discue: { title: expect.any(String), status: expect.any(Number) },
+  aerospike: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }),
+  diga: expect.objectContaining({ status: 'error', error_code: expect.any(String) }),
+  kadosei: expect.objectContaining({ error: expect.any(String), code: expect.any(Number) }),
+  keyplane: expect.objectContaining({ type: expect.any(String), status: expect.any(Number) }),
+};
+
+/** Every operation of the contract, sent to a path its template matches. */
+const ROUTES = contractOperations().map(({ method, template, dialect, exampleBody }) => ({
+  method,
+  template,
+  path: template.replace(/\{[^}]+\}/g, randomUUID()),
+  takesBody: exampleBody !== undefined,
+  errorBody: ERROR_BODY[dialect],
+}));
 
 describe('request hygiene', () => {
   let harness: Harness;
@@ -46,31 +38,37 @@ describe('request hygiene', () => {
     ...extra,
   });
 
-  it.each(ROUTES)(
-    '%s %s: 406 when the client accepts no JSON, in the dialect’s body',
-    async (method, path, template, body) => {
-      for (const accept of ['text/html', 'application/xml, text/plain', 'application/json;q=0']) {
-        const response = await harness.fetch(path, { method, headers: headers({ Accept: accept }), body: '{}' });
-        expect(response.status, accept).toBe(406);
-        expect((await harness.conforming(method, template, response)).body).toEqual(body);
-      }
-      for (const accept of ['application/json', '*/*', 'application/*', 'text/html, application/json;q=0.5']) {
-        const response = await harness.fetch(path, { method, headers: headers({ Accept: accept }), body: '{}' });
-        expect(response.status, accept).not.toBe(406);
-      }
-    },
-  );
+  it.each(ROUTES)('$method $template: 406 when the client accepts no JSON, in the dialect’s body', async (route) => {
+    const body = route.takesBody ? '{}' : undefined;
+    for (const accept of ['text/html', 'application/xml, text/plain', 'application/json;q=0']) {
+      const response = await harness.fetch(route.path, {
+        method: route.method,
+        headers: headers({ Accept: accept }),
+        body,
+      });
+      expect(response.status, accept).toBe(406);
+      expect((await harness.conforming(route.method, route.template, response)).body).toEqual(route.errorBody);
+    }
+    for (const accept of ['application/json', '*/*', 'application/*', 'text/html, application/json;q=0.5']) {
+      const response = await harness.fetch(route.path, {
+        method: route.method,
+        headers: headers({ Accept: accept }),
+        body,
+      });
+      expect(response.status, accept).not.toBe(406);
+    }
+  });
 
-  it.each(ROUTES)(
-    '%s %s: 413 for a body over 64 KiB, in the dialect’s body, before reading it',
-    async (method, path, template, body) => {
-      const response = await harness.fetch(path, {
-        method,
+  it.each(ROUTES.filter((route) => route.takesBody))(
+    '$method $template: 413 for a body over 64 KiB, in the dialect’s body, before reading it',
+    async (route) => {
+      const response = await harness.fetch(route.path, {
+        method: route.method,
         headers: headers({}),
         body: JSON.stringify({ name: 'x'.repeat(70 * 1024) }),
       });
       expect(response.status).toBe(413);
-      expect((await harness.conforming(method, template, response)).body).toEqual(body);
+      expect((await harness.conforming(route.method, route.template, response)).body).toEqual(route.errorBody);
     },
   );
 

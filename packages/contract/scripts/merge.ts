@@ -7,6 +7,8 @@
  * one dialect silently overwrite another.
  */
 
+import { DIALECT_EXTENSION } from '../src/dialects.ts';
+
 export interface DialectSource {
   /** Dialect name, also the tag of its operations (`discue`, `diga`, …). */
   readonly name: string;
@@ -79,7 +81,7 @@ export function mergeDialects(base: DialectSource, others: readonly DialectSourc
           throw new MergeError(`${source.name}: operationId ${operationId} is already used by ${owner}`);
         }
         operationIds.set(operationId, source.name);
-        markedItem[key] = { ...value, 'x-keyplane-dialect': source.name };
+        markedItem[key] = { ...value, [DIALECT_EXTENSION]: source.name };
       }
       (merged.paths as Record<string, Json>)[path] = markedItem;
     }

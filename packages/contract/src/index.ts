@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 
+export { DIALECT_EXTENSION, DIALECTS, type DialectName } from './dialects.js';
 export type { components, operations, paths } from './generated/openapi.js';
 
 /** Where the merged contract lives; it is committed at the top of the repository. */

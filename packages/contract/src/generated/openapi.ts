@@ -2518,7 +2518,7 @@ export interface components {
                  *       ],
                  *       "status": "enabled",
                  *       "createdAt": "2025-01-15T09:30:00Z",
-                 *       "expiresAt": "2026-01-15T09:30:00Z",
+                 *       "expiresAt": "2030-01-15T09:30:00Z",
                  *       "lastUsedAt": null,
                  *       "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv"
                  *     }
@@ -2544,7 +2544,7 @@ export interface components {
                  *       ],
                  *       "status": "enabled",
                  *       "createdAt": "2025-01-15T09:30:00Z",
-                 *       "expiresAt": "2026-01-15T09:30:00Z",
+                 *       "expiresAt": "2030-01-15T09:30:00Z",
                  *       "lastUsedAt": "2025-02-01T12:00:00Z"
                  *     }
                  */
@@ -3450,7 +3450,7 @@ export interface operations {
                  *       "permissions": [
                  *         "api_keys.read"
                  *       ],
-                 *       "expiresAt": "2026-01-15T09:30:00Z"
+                 *       "expiresAt": "2030-01-15T09:30:00Z"
                  *     }
                  */
                 "application/json": components["schemas"]["KadoseiApiKeyRequest"];
