@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { fail, type KeyplaneError } from '@keyplane/core';
 import type { Context } from 'hono';
-import { overLimit } from '../../http/authenticate.js';
+import { overLimit, settle } from '../../http/authenticate.js';
 import { jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
 import { defineOperation } from '../../http/operation.js';
@@ -84,24 +84,20 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
 export const issueToken = defineOperation(
   route,
   async (c) => {
-    // Client credentials are credentials: failures count towards the client's lockout.
-    const limits = c.var.rateLimits;
-    const lockout = await limits?.lockout(c.var.clientAddress);
-    if (lockout) return overLimit(c, lockout, 'lockout');
     const isForm = (c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded');
     const parsed = TokenRequest.safeParse(isForm ? c.req.valid('form') : c.req.valid('json'));
     if (!parsed.success) return fail('invalid', 'Send grant_type=client_credentials, client_id and client_secret.');
     const permissions = grantsFromScope(parsed.data.scope);
     if (!permissions) return fail('forbidden', 'Unknown scope.');
-    const issued = await c.var.keyplane.issueToken({
-      clientId: parsed.data.client_id,
-      clientSecret: parsed.data.client_secret,
-      permissions,
-    });
-    if (!issued.ok) {
-      if (issued.error.kind === 'unauthenticated') await limits?.recordFailure(c.var.clientAddress);
-      return issued;
-    }
+    // Client credentials are credentials: each grant counts towards the client's lockout
+    // before the secret is looked at, and gives its point back unless the secret was wrong.
+    const limits = c.var.rateLimits;
+    const attempt = await limits?.attemptAuthentication(c.var.clientAddress);
+    if (attempt?.lockedOut) return overLimit(c, attempt.lockedOut, 'lockout');
+    const issued = await settle(attempt, () =>
+      c.var.keyplane.issueToken({ clientId: parsed.data.client_id, clientSecret: parsed.data.client_secret, permissions }),
+    );
+    if (!issued.ok) return issued;
     // A grant is a request of its key: it counts against the key's rate.
     const allowance = await limits?.consume(parsed.data.client_id);
     if (allowance && !allowance.allowed) return overLimit(c, allowance, 'key_rate');
