@@ -96,6 +96,10 @@ export function createApp({
     c.set('rateLimits', rateLimits);
     c.set('clientAddress', clientAddressOf(c, trustProxy));
     c.header('X-Request-Id', requestId);
+    // Answers carry key secrets, access tokens and who holds which key: no cache, shared or
+    // private, may keep any of them (RFC 9111, 5.2.2.5). One rule for every answer, so that
+    // no operation that hands out a secret can be missed.
+    c.header('Cache-Control', 'no-store');
     // While draining, clients are told not to reuse the connection, so that it can end.
     if (isDraining?.()) c.header('Connection', 'close');
     const started = performance.now();

@@ -1,7 +1,7 @@
-import { type Err, fail } from '@keyplane/core';
+import { type Err, fail, type Result } from '@keyplane/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env.js';
-import { type Allowance, rateLimitHeaders } from './rate-limits.js';
+import { type Allowance, type CountedAttempt, rateLimitHeaders } from './rate-limits.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
@@ -30,24 +30,42 @@ const refuseOverLimit = (c: Context<AppEnv>, allowance: Allowance, reason: 'lock
   c.var.renderError(c, overLimit(c, allowance, reason).error);
 
 /**
- * Resolves the calling principal, or answers in the request's own error body. A client
- * address locked out after too many failed authentications is refused before its
- * credential is even looked at; a key over its request rate is refused after.
+ * Resolves the calling principal, or answers in the request's own error body. Every
+ * attempt counts towards its client address's lockout before the credential is looked
+ * at, and gives its point back unless the credential was wrong; a key over its request
+ * rate is refused after.
  */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const limits = c.var.rateLimits;
-  const lockout = await limits?.lockout(c.var.clientAddress);
-  if (lockout) return refuseOverLimit(c, lockout, 'lockout');
+  const attempt = await c.var.rateLimits?.attemptAuthentication(c.var.clientAddress);
+  if (attempt?.lockedOut) return refuseOverLimit(c, attempt.lockedOut, 'lockout');
   const credential = credentialOf((name) => c.req.header(name));
-  const result = await c.var.keyplane.authenticate(credential, c.var.requestId);
-  if (!result.ok) {
-    await limits?.recordFailure(c.var.clientAddress);
-    return c.var.renderError(c, result.error);
-  }
+  const result = await settle(attempt, () => c.var.keyplane.authenticate(credential, c.var.requestId));
+  if (!result.ok) return c.var.renderError(c, result.error);
   c.set('principal', result.value);
   // The root credential is the operator's: it is not rate limited.
+  const limits = c.var.rateLimits;
   const allowance = result.value.keyId === null ? null : await limits?.consume(result.value.keyId);
   if (allowance && !allowance.allowed) return refuseOverLimit(c, allowance, 'key_rate');
   if (allowance) for (const [name, value] of Object.entries(rateLimitHeaders(allowance))) c.header(name, value);
   await next();
 };
+
+/**
+ * Looks a credential up within its counted attempt: a wrong credential stays counted;
+ * anything else — a good one, or an outage that judged nothing — gives the point back.
+ */
+export async function settle<T>(
+  attempt: CountedAttempt | undefined,
+  lookUp: () => Promise<Result<T>>,
+): Promise<Result<T>> {
+  let result: Result<T>;
+  try {
+    result = await lookUp();
+  } catch (error) {
+    attempt?.giveBack();
+    throw error;
+  }
+  if (!result.ok && result.error.kind === 'unauthenticated') await attempt?.countFailure();
+  else attempt?.giveBack();
+  return result;
+}

@@ -79,6 +79,8 @@ export function registerOperations(app: OpenAPIHono<AppEnv>, dialect: Dialect, o
       if ('ok' in outcome) return renderError(c, outcome.error);
       for (const [name, value] of Object.entries(outcome.headers ?? {})) c.header(name, value);
       if (!('body' in outcome)) {
+        // No body, so no Content-Type: clients that parse by media type would trip on one.
+        // (@hono/node-server before 2 gave every such answer text/plain on the wire.)
         return outcome.status === 204
           ? c.body(null, 204)
           : c.body(null, outcome.status as 200, { 'Content-Length': '0' });

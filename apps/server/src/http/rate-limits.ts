@@ -29,6 +29,20 @@ export function rateLimitHeaders(allowance: Allowance): Record<string, string> {
   };
 }
 
+/** One authentication attempt of a client address, counted before its credential is looked at. */
+export type AuthenticationAttempt = { readonly lockedOut: Allowance } | CountedAttempt;
+
+/** An attempt let through to have its credential looked at. */
+export interface CountedAttempt {
+  readonly lockedOut: null;
+  /** The credential was good (or never judged): the attempt does not count. */
+  giveBack(): void;
+  /** The credential was wrong: the attempt stays counted, and may lock the client out. */
+  countFailure(): Promise<void>;
+}
+
+const UNCOUNTED: AuthenticationAttempt = { lockedOut: null, giveBack: () => {}, countFailure: async () => {} };
+
 const seconds = (milliseconds: number) => Math.max(1, Math.ceil(milliseconds / 1000));
 
 /**
@@ -62,7 +76,8 @@ export class RateLimits {
             keyPrefix: 'keyplane:auth-failures',
             points: settings.failedAuthPerMinute,
             duration: 60,
-            blockDuration: settings.lockoutSeconds,
+            // No automatic block: good credentials over the limit in flight at once are refused
+            // but must not lock their client out; a lockout comes from failures only.
           })
         : null;
   }
@@ -80,28 +95,36 @@ export class RateLimits {
     }
   }
 
-  /** Whether a client address is locked out after too many failed authentications. */
-  async lockout(client: string): Promise<Allowance | null> {
-    if (!this.#failures) return null;
-    const state = await this.#failures.get(client);
-    if (!state || state.consumedPoints <= this.#settings.failedAuthPerMinute) return null;
-    return {
-      allowed: false,
-      limit: this.#settings.failedAuthPerMinute,
-      remaining: 0,
-      resetSeconds: seconds(state.msBeforeNext),
-    };
-  }
-
-  /** Counts a failed authentication; the one that reaches the limit locks the client out. */
-  async recordFailure(client: string): Promise<void> {
+  /**
+   * Counts an authentication attempt of a client address before its credential is looked
+   * at, so that a burst of concurrent guesses cannot outrun the count: at most the limit
+   * are ever evaluated per window. The attempt then gives its point back unless its
+   * credential turns out wrong.
+   */
+  async attemptAuthentication(client: string): Promise<AuthenticationAttempt> {
     const failures = this.#failures;
-    if (!failures) return;
+    if (!failures) return UNCOUNTED;
+    const limit = this.#settings.failedAuthPerMinute;
     try {
-      const result = await failures.consume(client);
-      if (result.remainingPoints === 0) await failures.block(client, this.#settings.lockoutSeconds);
+      const counted = await failures.consume(client);
+      return {
+        lockedOut: null,
+        // Fire and forget: a good credential does not wait for the counter. Should the give-back
+        // be lost, the attempt counts as a failure until the window ends, nothing worse.
+        giveBack: () => void failures.reward(client).catch(() => {}),
+        countFailure: async () => {
+          if (counted.remainingPoints > 0) return;
+          // The failure that reaches the limit locks the client out. The count is set well over
+          // the limit, so that points given back by attempts still in flight cannot lift it.
+          await failures.set(client, 2 * limit + 1, this.#settings.lockoutSeconds);
+        },
+      };
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      // Refused unevaluated: its point goes back, so that good credentials turned away while
+      // others were in flight do not keep the address locked out once they are done.
+      await failures.reward(client);
+      return { lockedOut: { allowed: false, limit, remaining: 0, resetSeconds: seconds(rejection.msBeforeNext) } };
     }
   }
 }

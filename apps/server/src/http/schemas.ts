@@ -24,7 +24,8 @@ export const resourceId = z.uuid().transform((id) => id.toLowerCase());
 const ANY_CASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** An id that may be any string (Aerospike's `clientId`): canonical when it is a uuid, as sent otherwise. */
-export const clientId = z.string().transform((id) => (ANY_CASE_UUID.test(id) ? id.toLowerCase() : id));
+export const canonicalClientId = (id: string) => (ANY_CASE_UUID.test(id) ? id.toLowerCase() : id);
+export const clientId = z.string().transform(canonicalClientId);
 
 /** The last millisecond of the year 9999: later instants are not valid times anywhere downstream. */
 export const LATEST_MILLIS = 253_402_300_799_999;

@@ -41,6 +41,8 @@ export interface Harness {
   advanceClock(milliseconds: number): void;
   /** How many times the store was asked to write last-use times. */
   usageWrites(): number;
+  /** How many credentials (keys, tokens, client secrets) reached the domain to be looked up. */
+  credentialLookups(): number;
   /** Writes pending last-use times now. */
   flushUsage(): Promise<void>;
   /** Errors that reached the top of the app; a passing test leaves none. */
@@ -56,6 +58,8 @@ export interface HarnessOptions {
   readonly tokenTtlSeconds?: number;
   readonly signingKeys?: readonly { kid: string; secret: string }[];
   readonly maxKeysPerOrganization?: number;
+  /** Take the client's address from X-Forwarded-For, so that a test can be a client of its own. */
+  readonly trustProxy?: boolean;
 }
 
 export const TEST_SIGNING_KEY = { kid: 'test-1', secret: 'a-test-signing-secret-of-thirty-two-or-more' };
@@ -85,11 +89,23 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
   });
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
   await keyplane.initializeRoot(rootKey);
+  let credentialLookups = 0;
+  const authenticate = keyplane.authenticate.bind(keyplane);
+  keyplane.authenticate = (...args) => {
+    credentialLookups += 1;
+    return authenticate(...args);
+  };
+  const issueToken = keyplane.issueToken.bind(keyplane);
+  keyplane.issueToken = (...args) => {
+    credentialLookups += 1;
+    return issueToken(...args);
+  };
   const unexpectedErrors: unknown[] = [];
   const app = createApp({
     keyplane,
     onUnexpectedError: (error) => unexpectedErrors.push(error),
     ...(options.rateLimits ? { rateLimits: new RateLimits(options.rateLimits) } : {}),
+    ...(options.trustProxy ? { trustProxy: true } : {}),
   });
 
   let baseUrl = 'http://keyplane.test';
@@ -114,6 +130,7 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
       clockOffset += milliseconds;
     },
     usageWrites: () => usageWrites,
+    credentialLookups: () => credentialLookups,
     flushUsage: () => keyplane.flushUsage(),
     client(credential) {
       const client = createKeyplaneClient({ baseUrl, fetch: send, ...(credential ? { credential } : {}) });

@@ -241,13 +241,22 @@ export interface paths {
          *     `client_id` and its secret as `client_secret`. The body may be JSON or
          *     form-encoded (`application/x-www-form-urlencoded`).
          *
+         *     The client credentials go either in the body or, as most OAuth client libraries
+         *     send them by default, by HTTP Basic (RFC 6749, section 2.3.1):
+         *     `Authorization: Basic base64(client_id ":" client_secret)`, each part
+         *     form-urlencoded before encoding. Only one of the two ways per request: a request
+         *     using both is 400 `invalid_request`.
+         *
          *     Access tokens are short-lived signed JWTs carrying the key's scopes (`read:api-key`,
          *     `create:api-key`, `delete:api-key`); `scope` may narrow them to a subset. Send the
          *     token as `Authorization: Bearer <token>`. A token stops working as soon as its key
          *     is deleted or disabled, even before it expires.
          *
          *     Errors follow RFC 6749, section 5.2: a wrong `client_id` or `client_secret` is 401
-         *     `invalid_client`; any other problem with the request is 400.
+         *     `invalid_client`, with `WWW-Authenticate: Basic realm="keyplane"`; any other problem
+         *     with the request is 400. A client that accepts no JSON is answered 406, a body over
+         *     64 KiB 413, and too many requests or failed authentications 429, each in the
+         *     Aerospike error body.
          */
         post: operations["aerospikeIssueToken"];
         delete?: never;
@@ -849,7 +858,11 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description Access token request of the client-credentials grant (RFC 6749, section 4.4.2). */
+        /**
+         * @description Access token request of the client-credentials grant (RFC 6749, section 4.4.2).
+         *     `client_id` and `client_secret` are required unless the client authenticates by
+         *     HTTP Basic, in which case the body must carry neither.
+         */
         AerospikeTokenRequest: {
             /**
              * @description The grant type; only the client-credentials grant is supported.
@@ -857,12 +870,12 @@ export interface components {
              */
             grant_type: "client_credentials";
             /**
-             * @description The API key's id (a uuid).
+             * @description The API key's id (a uuid). Omitted when sent by HTTP Basic.
              * @example 9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34
              */
-            client_id: string;
-            /** @description The API key's secret. */
-            client_secret: string;
+            client_id?: string;
+            /** @description The API key's secret. Omitted when sent by HTTP Basic. */
+            client_secret?: string;
             /**
              * @description Space-separated subset of `read:api-key create:api-key delete:api-key` to
              *     narrow the token to. Omitted: all scopes of the key. A scope the key does not
@@ -2029,6 +2042,11 @@ export interface components {
         AerospikeOAuthInvalidClient: {
             headers: {
                 "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                /**
+                 * @description The scheme to authenticate the client with, `Basic realm="keyplane"`.
+                 * @example Basic realm="keyplane"
+                 */
+                "WWW-Authenticate"?: string;
                 [name: string]: unknown;
             };
             content: {

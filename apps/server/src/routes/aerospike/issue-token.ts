@@ -1,21 +1,59 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { fail, type KeyplaneError } from '@keyplane/core';
+import { fail, type KeyplaneError, ok, type Result } from '@keyplane/core';
 import type { Context } from 'hono';
-import { overLimit } from '../../http/authenticate.js';
+import { overLimit, settle } from '../../http/authenticate.js';
 import { jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
+import { canonicalClientId } from '../../http/schemas.js';
 import { aerospike } from './dialect.js';
 import { AerospikeError, AerospikeOAuthError, aerospikeAdded } from './schemas.js';
 import { grantsFromScope, scopeOf } from './scopes.js';
 
+const CLIENT_ID = z.string().max(256).transform(canonicalClientId);
+const CLIENT_SECRET = z.string().max(512);
+
+// The client credentials may instead come by HTTP Basic (RFC 6749, 2.3.1), hence optional.
 const TokenRequest = z.object({
   grant_type: z.literal('client_credentials'),
-  client_id: z.string().max(256),
-  client_secret: z.string().max(512),
+  client_id: CLIENT_ID.optional(),
+  client_secret: CLIENT_SECRET.optional(),
   scope: z.string().max(1000).optional(),
 });
+
+/** The realm a failed client authentication names in WWW-Authenticate. */
+const CHALLENGE = 'Basic realm="keyplane"';
+
+const BASIC = /^Basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i;
+
+/** RFC 6749, 2.3.1: each part is form-urlencoded before the pair is base64-encoded. */
+const formDecoded = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
+
+/**
+ * The client credentials of an `Authorization: Basic` header: none when the request
+ * sends no Basic credentials, an error when it sends ones that cannot be read.
+ */
+function basicCredentials(
+  authorization: string | undefined,
+): Result<{ clientId: string; clientSecret: string } | null> {
+  if (authorization === undefined || !/^Basic(?:[ \t]|$)/i.test(authorization)) return ok(null);
+  const unreadable = fail('invalid', 'The Authorization header holds no Basic client credentials.');
+  const encoded = BASIC.exec(authorization)?.[1];
+  if (!encoded) return unreadable;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return unreadable;
+  try {
+    const clientId = CLIENT_ID.safeParse(formDecoded(decoded.slice(0, colon)));
+    const clientSecret = CLIENT_SECRET.safeParse(formDecoded(decoded.slice(colon + 1)));
+    if (!clientId.success || !clientSecret.success) return unreadable;
+    return ok({ clientId: clientId.data, clientSecret: clientSecret.data });
+  } catch {
+    // Not percent-encoding that decodes.
+    return unreadable;
+  }
+}
 
 const route = createRoute({
   method: 'post',
@@ -54,6 +92,8 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
     jsonResponse(c, { error: code, error_description: error.message }, status);
   switch (error.kind) {
     case 'unauthenticated':
+      // RFC 6749, 5.2: a failed client authentication names the scheme to authenticate with.
+      c.header('WWW-Authenticate', CHALLENGE);
       return oauth(401, 'invalid_client');
     case 'forbidden':
       return oauth(400, 'invalid_scope');
@@ -66,13 +106,15 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
       );
     case 'malformed':
     case 'unsupported_media_type':
-    case 'payload_too_large':
     case 'not_found':
     case 'conflict':
     case 'quota_exceeded':
     case 'method_not_allowed':
-    case 'not_acceptable':
       return oauth(400, 'invalid_request');
+    // What keyplane adds to every operation answers with its own status, in the error body the
+    // contract declares for it here, as on Aerospike's other operations.
+    case 'not_acceptable':
+    case 'payload_too_large':
     case 'rate_limited':
       return aerospike.renderError(c, error);
     // The token endpoint documents no 503: whatever else went wrong is its 500.
@@ -85,26 +127,34 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
 export const issueToken = defineOperation(
   route,
   async (c) => {
-    // Client credentials are credentials: failures count towards the client's lockout.
-    const limits = c.var.rateLimits;
-    const lockout = await limits?.lockout(c.var.clientAddress);
-    if (lockout) return overLimit(c, lockout, 'lockout');
     const isForm = (c.req.header('content-type') ?? '').startsWith('application/x-www-form-urlencoded');
     const parsed = TokenRequest.safeParse(isForm ? c.req.valid('form') : c.req.valid('json'));
-    if (!parsed.success) return fail('invalid', 'Send grant_type=client_credentials, client_id and client_secret.');
+    if (!parsed.success) return fail('invalid', 'Send grant_type=client_credentials and the client credentials.');
+    const basic = basicCredentials(c.req.header('authorization'));
+    if (!basic.ok) return basic;
+    const { client_id: bodyClientId, client_secret: bodyClientSecret } = parsed.data;
+    const inBody = bodyClientId !== undefined || bodyClientSecret !== undefined;
+    // RFC 6749, 2.3: a client uses one authentication method per request.
+    if (basic.value && inBody) {
+      return fail('invalid', 'Send the client credentials one way: HTTP Basic or the body, not both.');
+    }
+    const client =
+      basic.value ??
+      (bodyClientId !== undefined && bodyClientSecret !== undefined
+        ? { clientId: bodyClientId, clientSecret: bodyClientSecret }
+        : null);
+    if (!client) return fail('invalid', 'Send client_id and client_secret, by HTTP Basic or in the body.');
     const permissions = grantsFromScope(parsed.data.scope);
     if (!permissions) return fail('forbidden', 'Unknown scope.');
-    const issued = await c.var.keyplane.issueToken({
-      clientId: parsed.data.client_id,
-      clientSecret: parsed.data.client_secret,
-      permissions,
-    });
-    if (!issued.ok) {
-      if (issued.error.kind === 'unauthenticated') await limits?.recordFailure(c.var.clientAddress);
-      return issued;
-    }
+    // Client credentials are credentials: each grant counts towards the client's lockout
+    // before the secret is looked at, and gives its point back unless the secret was wrong.
+    const limits = c.var.rateLimits;
+    const attempt = await limits?.attemptAuthentication(c.var.clientAddress);
+    if (attempt?.lockedOut) return overLimit(c, attempt.lockedOut, 'lockout');
+    const issued = await settle(attempt, () => c.var.keyplane.issueToken({ ...client, permissions }));
+    if (!issued.ok) return issued;
     // A grant is a request of its key: it counts against the key's rate.
-    const allowance = await limits?.consume(parsed.data.client_id);
+    const allowance = await limits?.consume(client.clientId);
     if (allowance && !allowance.allowed) return overLimit(c, allowance, 'key_rate');
     return {
       status: 200,
