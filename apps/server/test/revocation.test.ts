@@ -85,6 +85,8 @@ describe.each(SETUPS)('revocation over $name', (setup) => {
         key.id.toUpperCase(),
       );
       expect(kadoseiKey).toMatchObject({ id: key.id, applicationId: organization.defaultApplicationId });
+      const token = await aerospike.token(admin, key.id.toUpperCase(), key.secret);
+      expect(await probe(harness, 'kadosei', { bearer: token.access_token })).toBe('authenticated');
       const page = await diga.listKeys(admin, { after: key.id.toUpperCase(), order: 'desc' });
       expect(page.data.map((listed) => listed.id)).toContain(organization.adminKeyId);
     });
