@@ -2,27 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { loadOpenApiDocument } from '@keyplane/contract';
-import type { Keyplane, KeyplaneError } from '@keyplane/core';
+import type { Keyplane } from '@keyplane/core';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import type { Dialect } from './http/dialect.js';
+import { SERVED_DIALECTS } from './dialects.js';
 import type { AppEnv } from './http/env.js';
-import { type Operation, registerOperations } from './http/operation.js';
+import type { HttpError } from './http/errors.js';
+import { registerOperations } from './http/operation.js';
 import type { RateLimits } from './http/rate-limits.js';
 import { routeTable } from './http/route-table.js';
-import { aerospikeDialect } from './routes/aerospike/index.js';
-import { digaDialect } from './routes/diga/index.js';
-import { discueDialect } from './routes/discue/index.js';
-import { kadoseiDialect } from './routes/kadosei/index.js';
-import { keyplaneDialect } from './routes/keyplane/index.js';
-
-const DIALECTS: readonly { dialect: Dialect; operations: readonly Operation[] }[] = [
-  keyplaneDialect,
-  discueDialect,
-  aerospikeDialect,
-  digaDialect,
-  kadoseiDialect,
-];
 
 export interface AppOptions {
   readonly keyplane: Keyplane;
@@ -46,7 +34,7 @@ export interface AppOptions {
 }
 
 /** Maps what Hono's own validators throw (bad JSON, wrong media type) onto domain errors. */
-function errorOfException(error: unknown): KeyplaneError | null {
+function errorOfException(error: unknown): HttpError | null {
   if (!(error instanceof HTTPException)) return null;
   switch (error.status) {
     case 400:
@@ -60,7 +48,6 @@ function errorOfException(error: unknown): KeyplaneError | null {
   }
 }
 
-/** The whole HTTP surface: every dialect's operations over one Keyplane. */
 /**
  * The client's address: the connection's peer, or, behind a trusted load balancer, the
  * last X-Forwarded-For entry — the one the balancer appended; the ones before it are
@@ -76,6 +63,7 @@ function clientAddressOf(c: Context<AppEnv>, trustProxy: boolean): string {
   }
 }
 
+/** The whole HTTP surface: every dialect's operations over one Keyplane. */
 export function createApp({
   keyplane,
   onUnexpectedError,
@@ -113,10 +101,9 @@ export function createApp({
     });
   });
 
-  const dialectByName = new Map(DIALECTS.map(({ dialect }) => [dialect.name, dialect]));
-  const dialectOf = (path: string) => dialectByName.get(table.dialectOf(path)) ?? keyplaneDialect.dialect;
+  const dialectOf = (path: string) => SERVED_DIALECTS[table.dialectOf(path)].dialect;
 
-  for (const { dialect, operations } of DIALECTS) {
+  for (const { dialect, operations } of Object.values(SERVED_DIALECTS)) {
     const routes = new OpenAPIHono<AppEnv>({ strict: true });
     routes.onError((error, c) => {
       const render = c.var.renderError ?? dialect.renderError;

@@ -103,7 +103,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const listening = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(listening));
+    const address = { port: config.port, ...(config.host ? { hostname: config.host } : {}) };
+    const listening = serve({ fetch: app.fetch, ...address }, () => resolve(listening));
     listening.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;

@@ -39,12 +39,12 @@ describe('request hygiene', () => {
   });
 
   it.each(ROUTES)('$method $template: 406 when the client accepts no JSON, in the dialect’s body', async (route) => {
-    const body = route.takesBody ? '{}' : undefined;
+    const body = route.takesBody ? { body: '{}' } : {};
     for (const accept of ['text/html', 'application/xml, text/plain', 'application/json;q=0']) {
       const response = await harness.fetch(route.path, {
         method: route.method,
         headers: headers({ Accept: accept }),
-        body,
+        ...body,
       });
       expect(response.status, accept).toBe(406);
       expect((await harness.conforming(route.method, route.template, response)).body).toEqual(route.errorBody);
@@ -53,7 +53,7 @@ describe('request hygiene', () => {
       const response = await harness.fetch(route.path, {
         method: route.method,
         headers: headers({ Accept: accept }),
-        body,
+        ...body,
       });
       expect(response.status, accept).not.toBe(406);
     }

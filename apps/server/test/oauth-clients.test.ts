@@ -28,7 +28,7 @@ describe.each(HTTP_SETUPS)('the token endpoint as OAuth 2.0 clients call it, ove
       auth: { tokenHost: harness.baseUrl, tokenPath: '/oauth/token' },
     });
   const grant = (headers: Record<string, string>, body: RequestInit['body']) =>
-    harness.fetch('/oauth/token', { method: 'POST', headers, body });
+    harness.fetch('/oauth/token', { method: 'POST', headers, ...(body === undefined ? {} : { body }) });
   const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 
   it('issues simple-oauth2, with its default settings, a token that works as a Bearer', async () => {

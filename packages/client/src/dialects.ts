@@ -1,4 +1,4 @@
-import type { components } from '@keyplane/contract';
+import type { components, DialectName } from '@keyplane/contract';
 import { type KeyplaneClient, KeyplaneRequestError } from './client.js';
 
 type Answer<T> = { data?: T; error?: unknown; response: Response };
@@ -171,3 +171,6 @@ export const keyplane = {
     return expect(await client.GET('/v1/audit-events', { params: { query } }));
   },
 };
+
+/** Every dialect's helpers, by the contract's names of them. */
+export const dialects = { keyplane, discue, aerospike, diga, kadosei } satisfies Record<DialectName, object>;

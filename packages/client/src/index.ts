@@ -1,2 +1,3 @@
+export type { DialectName } from '@keyplane/contract';
 export * from './client.js';
-export { aerospike, diga, discue, kadosei, keyplane } from './dialects.js';
+export { aerospike, dialects, diga, discue, kadosei, keyplane } from './dialects.js';

@@ -19,7 +19,7 @@ export class Applications {
 
   async createApplication(
     principal: Principal,
-    request: { name: string; description?: string | null },
+    request: { name: string; description?: string | null | undefined },
   ): Promise<Result<Application>> {
     const denied = requirePermission(principal, 'applications', 'create');
     if (denied) return denied;

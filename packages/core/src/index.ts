@@ -7,7 +7,6 @@ export * from './key-format.js';
 export * from './keyplane.js';
 export * from './keys.js';
 export * from './model.js';
-export type { PaginationReason } from './pagination.js';
 export * from './permissions.js';
 export type * from './ports.js';
 export * from './result.js';

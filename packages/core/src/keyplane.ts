@@ -139,7 +139,7 @@ export class Keyplane {
 
   createApplication(
     principal: Principal,
-    request: { name: string; description?: string | null },
+    request: { name: string; description?: string | null | undefined },
   ): Promise<Result<Application>> {
     return this.#applications.createApplication(principal, request);
   }

@@ -1,9 +1,6 @@
 import type { CursorSealer } from './cursors.js';
 import { isCanonicalId } from './domain.js';
-import { type Err, fail } from './result.js';
-
-/** Reasons of invalid pagination, for dialects that word them their own way. */
-export type PaginationReason = 'both_cursors' | 'unknown_cursor' | 'bad_cursor';
+import { type Err, fail, type PaginationReason } from './result.js';
 
 export const invalidPagination = (reason: PaginationReason, message: string): Err =>
   fail('invalid', message, { reason });

@@ -1,19 +1,11 @@
 /** What went wrong, in the domain's words. Each dialect renders these at the edge. */
-export type ErrorKind =
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'not_found'
-  | 'invalid'
-  | 'malformed'
-  | 'conflict'
-  | 'quota_exceeded'
-  | 'method_not_allowed'
-  | 'not_acceptable'
-  | 'unsupported_media_type'
-  | 'payload_too_large'
-  | 'rate_limited'
-  | 'unavailable'
-  | 'internal';
+export type ErrorKind = 'unauthenticated' | 'forbidden' | 'not_found' | 'invalid' | 'quota_exceeded' | 'unavailable';
+
+/** Why a page was refused (`invalid`): after and before at once, a cursor key that does not exist, a cursor not sealed by this API. */
+export type PaginationReason = 'both_cursors' | 'unknown_cursor' | 'bad_cursor';
+
+/** A finer reason within a kind, for dialects that word it their own way (`token_expired`: `unauthenticated`). */
+export type ErrorReason = 'token_expired' | PaginationReason;
 
 export type IssueLocation = 'path' | 'query' | 'header' | 'body';
 
@@ -30,8 +22,7 @@ export interface KeyplaneError {
   readonly kind: ErrorKind;
   readonly message: string;
   readonly issues?: readonly ValidationIssue[];
-  /** A finer reason within the kind, e.g. `invalid_pagination` or `token_expired`. */
-  readonly reason?: string;
+  readonly reason?: ErrorReason;
 }
 
 export type Ok<T> = { readonly ok: true; readonly value: T };
@@ -43,7 +34,7 @@ export const ok = <T>(value: T): Ok<T> => ({ ok: true, value });
 export const fail = (
   kind: ErrorKind,
   message: string,
-  details: { issues?: readonly ValidationIssue[]; reason?: string } = {},
+  details: { issues?: readonly ValidationIssue[]; reason?: ErrorReason } = {},
 ): Err => ({ ok: false, error: { kind, message, ...details } });
 
 export const isErr = (value: unknown): value is Err =>

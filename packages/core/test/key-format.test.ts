@@ -18,6 +18,11 @@ describe('the key format', () => {
     expect(isWellFormedSecret(secret)).toBe(true);
   });
 
+  it('still accepts secrets issued by earlier versions (the same CRC-32)', () => {
+    expect(isWellFormedSecret('kp_D47ru0WxFY3gyXTnQL2nWQz3xwgxv1jV1CUUMIV4ibb1w5ojZ')).toBe(true);
+    expect(isWellFormedSecret('kp_D47ru0WxFY3gyXTnQL2nWQz3xwgxv1jV1CUUMIV4ibb1w5ojY')).toBe(false);
+  });
+
   it('never repeats itself', () => {
     const secrets = new Set(Array.from({ length: 2000 }, generateSecret));
     expect(secrets.size).toBe(2000);

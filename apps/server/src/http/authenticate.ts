@@ -1,6 +1,7 @@
-import { type Err, fail, type Result } from '@keyplane/core';
+import type { Err, Result } from '@keyplane/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env.js';
+import { type HttpError, httpError } from './errors.js';
 import { type Allowance, type CountedAttempt, rateLimitHeaders } from './rate-limits.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -17,13 +18,13 @@ export function credentialOf(header: (name: string) => string | undefined): stri
 }
 
 /** The error of going over a limit; the answer gets the headers that say when to come back. */
-export function overLimit(c: Context<AppEnv>, allowance: Allowance, reason: 'lockout' | 'key_rate'): Err {
+export function overLimit(c: Context<AppEnv>, allowance: Allowance, reason: 'lockout' | 'key_rate'): Err<HttpError> {
   for (const [name, value] of Object.entries(rateLimitHeaders(allowance))) c.header(name, value);
   const message =
     reason === 'lockout'
       ? 'Too many failed authentications from this client; try again later.'
       : 'Too many requests for this key; try again later.';
-  return fail('rate_limited', message, { reason });
+  return httpError('rate_limited', message, reason);
 }
 
 const refuseOverLimit = (c: Context<AppEnv>, allowance: Allowance, reason: 'lockout' | 'key_rate') =>

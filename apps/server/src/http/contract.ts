@@ -9,11 +9,15 @@ import type { paths } from '@keyplane/contract';
 
 type Method = 'get' | 'put' | 'post' | 'delete' | 'patch';
 
-/** Flattens intersections and mapped types so that structurally equal types compare equal. */
+/**
+ * Flattens intersections and mapped types so that structurally equal types compare equal.
+ * An optional property is the same whether or not its type spells out `undefined` (zod
+ * says `x?: T | undefined`, the generated types `x?: T`).
+ */
 type Normalize<T> = T extends readonly (infer Item)[]
   ? Normalize<Item>[]
   : T extends object
-    ? { [K in keyof T]: Normalize<T[K]> }
+    ? { [K in keyof T]: Normalize<Exclude<T[K], undefined>> }
     : T;
 
 type Same<A, B> =

@@ -1,26 +1,33 @@
-import type { KeyplaneError } from '@keyplane/core';
+import type { DialectName } from '@keyplane/contract';
 import type { Context } from 'hono';
 import type { AppEnv } from './env.js';
+import type { ApiError } from './errors.js';
 
 /**
  * A dialect is a thin translation at the edge: how it renders keyplane's errors, how
  * it writes a success body, and whether a missing credential is 401 or (diga) 403.
  */
 export interface Dialect {
-  readonly name: string;
-  /** Renders a domain error in the dialect's own body and status. */
-  renderError(c: Context<AppEnv>, error: KeyplaneError): Response;
+  readonly name: DialectName;
+  /** Renders an error in the dialect's own body and status. */
+  renderError(c: Context<AppEnv>, error: ApiError): Response;
   /** Writes a JSON body; discue pretty-prints it on request. */
   renderJson?(c: Context<AppEnv>, body: unknown, status: number): Response;
 }
 
-/** A JSON response; `pretty` indents it for people reading it in a terminal. */
+export interface JsonOptions {
+  /** The media type, `application/json` unless told (problem details have their own). */
+  readonly mediaType?: string;
+  /** Indent for people reading it in a terminal (discue's `pretty`). */
+  readonly pretty?: boolean;
+}
+
+/** A JSON response. */
 export function jsonResponse(
   c: Context<AppEnv>,
   body: unknown,
   status: number,
-  mediaType = 'application/json',
-  pretty = false,
+  { mediaType = 'application/json', pretty = false }: JsonOptions = {},
 ): Response {
   const text = pretty ? `${JSON.stringify(body, null, 2)}\n` : JSON.stringify(body);
   return c.body(text, status as 200, { 'Content-Type': `${mediaType}; charset=UTF-8` });

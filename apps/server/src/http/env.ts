@@ -1,8 +1,9 @@
-import type { Keyplane, KeyplaneError, Principal } from '@keyplane/core';
+import type { Keyplane, Principal } from '@keyplane/core';
 import type { Context } from 'hono';
+import type { ApiError } from './errors.js';
 import type { RateLimits } from './rate-limits.js';
 
-export type RenderError = (c: Context<AppEnv>, error: KeyplaneError) => Response;
+export type RenderError = (c: Context<AppEnv>, error: ApiError) => Response;
 
 /** What every request carries through the middleware chain. */
 export interface AppEnv {

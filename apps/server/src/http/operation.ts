@@ -5,6 +5,7 @@ import { authenticate } from './authenticate.js';
 import type { ContractMismatch, OperationOf, SpecResponseBody } from './contract.js';
 import { type Dialect, jsonResponse } from './dialect.js';
 import type { AppEnv, RenderError } from './env.js';
+import type { ApiError } from './errors.js';
 import { limitBody, negotiate } from './hygiene.js';
 import { validationError } from './validation.js';
 
@@ -16,12 +17,22 @@ type SuccessStatus<Op> = Extract<keyof Responses<Op>, 200 | 201 | 202 | 204>;
  * success statuses with exactly the body the contract declares for it, or none where it
  * declares none. Errors are domain values, rendered by the dialect.
  */
+/**
+ * A body as handlers build it: an optional property may be given as `undefined` (zod's
+ * outputs spell it out), which JSON then leaves out, as the contract's optional property.
+ */
+type Lenient<T> = T extends readonly (infer Item)[]
+  ? Lenient<Item>[]
+  : T extends object
+    ? { [K in keyof T]: Pick<T, K> extends Required<Pick<T, K>> ? Lenient<T[K]> : Lenient<T[K]> | undefined }
+    : T;
+
 export type Outcome<Op> = {
   [S in SuccessStatus<Op>]: [SpecResponseBody<Responses<Op>[S]>] extends [never]
     ? { readonly status: S; readonly headers?: Record<string, string> }
     : {
         readonly status: S;
-        readonly body: SpecResponseBody<Responses<Op>[S]>;
+        readonly body: Lenient<SpecResponseBody<Responses<Op>[S]>>;
         readonly headers?: Record<string, string>;
       };
 }[SuccessStatus<Op>];
@@ -30,7 +41,7 @@ export type OperationContext<R extends RouteConfig> = Parameters<RouteHandler<R,
 
 export type OperationHandler<R extends RouteConfig> = (
   c: OperationContext<R>,
-) => Promise<Outcome<OperationOf<R>> | Err>;
+) => Promise<Outcome<OperationOf<R>> | Err<ApiError>>;
 
 export interface OperationOptions {
   /** Operations the contract marks `security: []` skip authentication. */
@@ -44,7 +55,7 @@ export interface Operation {
   readonly options: OperationOptions;
   readonly handler: (
     c: OperationContext<RouteConfig>,
-  ) => Promise<{ status: number; body?: unknown; headers?: Record<string, string> } | Err>;
+  ) => Promise<{ status: number; body?: unknown; headers?: Record<string, string> } | Err<ApiError>>;
 }
 
 type ContractChecked<R extends RouteConfig> = [ContractMismatch<R>] extends [never]

@@ -1,9 +1,12 @@
+import { DIALECT_EXTENSION, type DialectName } from '@keyplane/contract';
+
 /**
  * Which dialect owns a path, and which methods it allows there, read from the contract.
  * Used for the answers no route gives: unknown paths (404) and wrong methods (405).
  */
 export interface RouteTable {
-  dialectOf(path: string): string;
+  /** The dialect owning a path; keyplane's own for paths no dialect claims. */
+  dialectOf(path: string): DialectName;
   methodsOf(path: string): string[];
 }
 
@@ -21,7 +24,7 @@ export function routeTable(document: Record<string, unknown>): RouteTable {
         .join('[^/]+')}$`,
     );
     const methods = METHODS.filter((method) => method in item);
-    const dialect = String(item[methods[0] ?? '']?.['x-keyplane-dialect'] ?? 'keyplane');
+    const dialect = (item[methods[0] ?? '']?.[DIALECT_EXTENSION] ?? 'keyplane') as DialectName;
     const prefix = template.split('{')[0] as string;
     return { pattern, methods, dialect, prefix };
   });

@@ -1,9 +1,10 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { fail, type KeyplaneError, ok, type Result } from '@keyplane/core';
+import { fail, ok, type Result } from '@keyplane/core';
 import type { Context } from 'hono';
 import { overLimit, settle } from '../../http/authenticate.js';
 import { jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
+import { type ApiError, issuesOf } from '../../http/errors.js';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
 import { canonicalClientId } from '../../http/schemas.js';
@@ -87,7 +88,7 @@ const route = createRoute({
 });
 
 /** OAuth 2.0 answers its token endpoint's errors as `{error, error_description}` (RFC 6749 §5.2). */
-function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
+function renderOAuthError(c: Context<AppEnv>, error: ApiError): Response {
   const oauth = (status: 400 | 401, code: z.output<typeof AerospikeOAuthError>['error']) =>
     jsonResponse(c, { error: code, error_description: error.message }, status);
   switch (error.kind) {
@@ -100,14 +101,13 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
     case 'invalid':
       return oauth(
         400,
-        error.issues?.some((issue) => issue.path[0] === 'grant_type' && issue.code !== 'missing')
+        issuesOf(error)?.some((issue) => issue.path[0] === 'grant_type' && issue.code !== 'missing')
           ? 'unsupported_grant_type'
           : 'invalid_request',
       );
     case 'malformed':
     case 'unsupported_media_type':
     case 'not_found':
-    case 'conflict':
     case 'quota_exceeded':
     case 'method_not_allowed':
       return oauth(400, 'invalid_request');
@@ -120,7 +120,7 @@ function renderOAuthError(c: Context<AppEnv>, error: KeyplaneError): Response {
     // The token endpoint documents no 503: whatever else went wrong is its 500.
     case 'unavailable':
     case 'internal':
-      return aerospike.renderError(c, { ...error, kind: 'internal' });
+      return aerospike.renderError(c, { kind: 'internal', message: error.message });
   }
 }
 

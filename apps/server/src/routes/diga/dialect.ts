@@ -1,7 +1,7 @@
-import type { KeyplaneError } from '@keyplane/core';
 import { type Dialect, jsonResponse } from '../../http/dialect.js';
+import { type ApiError, issuesOf } from '../../http/errors.js';
 
-const ANSWERS: Record<KeyplaneError['kind'], { status: number; errorCode: string; message?: string }> = {
+const ANSWERS: Record<ApiError['kind'], { status: number; errorCode: string; message?: string }> = {
   // diga's bearer scheme answers a missing or bad credential with 403, as FastAPI does.
   unauthenticated: { status: 403, errorCode: 'NOT_AUTHENTICATED' },
   forbidden: { status: 403, errorCode: 'INSUFFICIENT_PERMISSIONS', message: 'Missing required permissions' },
@@ -10,7 +10,6 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; errorCode: string
   malformed: { status: 422, errorCode: 'VALIDATION_ERROR' },
   unsupported_media_type: { status: 422, errorCode: 'VALIDATION_ERROR' },
   payload_too_large: { status: 413, errorCode: 'PAYLOAD_TOO_LARGE' },
-  conflict: { status: 409, errorCode: 'CONFLICT' },
   quota_exceeded: { status: 403, errorCode: 'API_KEY_QUOTA_EXCEEDED' },
   method_not_allowed: { status: 405, errorCode: 'METHOD_NOT_ALLOWED' },
   not_acceptable: { status: 406, errorCode: 'NOT_ACCEPTABLE' },
@@ -20,7 +19,7 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; errorCode: string
 };
 
 /** Where FastAPI would point a body-level error that has no field. */
-const bodyIssue = (error: KeyplaneError) => ({
+const bodyIssue = (error: ApiError) => ({
   loc: ['body'],
   msg: error.message,
   type: error.kind === 'unsupported_media_type' ? 'model_attributes_type' : 'json_invalid',
@@ -32,8 +31,9 @@ export const diga: Dialect = {
   renderError(c, error) {
     const { status, errorCode, message } = ANSWERS[error.kind];
     if (status === 422) {
-      const detail = error.issues
-        ? error.issues.map((issue) => ({ loc: [issue.location, ...issue.path], msg: issue.message, type: issue.code }))
+      const issues = issuesOf(error);
+      const detail = issues
+        ? issues.map((issue) => ({ loc: [issue.location, ...issue.path], msg: issue.message, type: issue.code }))
         : [bodyIssue(error)];
       return jsonResponse(c, { detail }, 422);
     }

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { KeyplaneError } from '@keyplane/core';
 import type { Context } from 'hono';
 import { jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
+import { type ApiError, issuesOf } from '../../http/errors.js';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
 import { resourceId } from '../../http/schemas.js';
@@ -42,14 +42,16 @@ const route = createRoute({
 });
 
 /** diga documents this operation's 422 as its error body, not FastAPI's `{detail}`. */
-function renderListError(c: Context<AppEnv>, error: KeyplaneError): Response {
+function renderListError(c: Context<AppEnv>, error: ApiError): Response {
   if (error.kind !== 'invalid' && error.kind !== 'malformed') return diga.renderError(c, error);
   if (error.reason === 'both_cursors') {
     const message = "Cannot specify both 'before' and 'after' parameters";
     return jsonResponse(c, { status: 'error', error_code: 'INVALID_PAGINATION_PARAMETERS', message }, 422);
   }
   const errorCode = error.reason === 'unknown_cursor' ? 'INVALID_PAGINATION_PARAMETERS' : 'VALIDATION_ERROR';
-  const where = error.issues?.map((issue) => `${issue.path.join('.') || issue.location}: ${issue.message}`).join('; ');
+  const where = issuesOf(error)
+    ?.map((issue) => `${issue.path.join('.') || issue.location}: ${issue.message}`)
+    .join('; ');
   return jsonResponse(c, { status: 'error', error_code: errorCode, message: where || error.message }, 422);
 }
 

@@ -1,11 +1,11 @@
-import type { KeyplaneError } from '@keyplane/core';
 import type { Context } from 'hono';
 import { type Dialect, jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
+import { type ApiError, issuesOf } from '../../http/errors.js';
 import { reasonPhrase } from '../../http/responses.js';
 import { PRETTY_TRUE } from './schemas.js';
 
-function statusOf(error: KeyplaneError): number {
+function statusOf(error: ApiError): number {
   switch (error.kind) {
     case 'unauthenticated':
       return 401;
@@ -17,8 +17,6 @@ function statusOf(error: KeyplaneError): number {
       return 405;
     case 'not_acceptable':
       return 406;
-    case 'conflict':
-      return 409;
     case 'quota_exceeded':
       // discue's plans hold a number of keys; more need another plan.
       return 402;
@@ -27,7 +25,7 @@ function statusOf(error: KeyplaneError): number {
     case 'invalid':
       // A malformed id or query flag is a bad request; a well-formed body that breaks
       // the schema is unprocessable.
-      return error.issues?.some((issue) => issue.location === 'body') ? 422 : 400;
+      return issuesOf(error)?.some((issue) => issue.location === 'body') ? 422 : 400;
     case 'malformed':
       return 400;
     case 'payload_too_large':
@@ -52,9 +50,9 @@ export const discue: Dialect = {
   name: 'discue',
   renderError(c, error) {
     const status = statusOf(error);
-    return jsonResponse(c, { title: reasonPhrase(status), status }, status, 'application/json', isPretty(c));
+    return jsonResponse(c, { title: reasonPhrase(status), status }, status, { pretty: isPretty(c) });
   },
   renderJson(c, body, status) {
-    return jsonResponse(c, body, status, 'application/json', isPretty(c));
+    return jsonResponse(c, body, status, { pretty: isPretty(c) });
   },
 };

@@ -1,8 +1,8 @@
-import type { KeyplaneError } from '@keyplane/core';
 import { type Dialect, jsonResponse } from '../../http/dialect.js';
+import { type ApiError, issuesOf } from '../../http/errors.js';
 import { reasonPhrase } from '../../http/responses.js';
 
-const ANSWERS: Record<KeyplaneError['kind'], { status: number; message?: string }> = {
+const ANSWERS: Record<ApiError['kind'], { status: number; message?: string }> = {
   unauthenticated: { status: 401, message: 'Authentication required. Please provide a valid API token' },
   forbidden: { status: 403, message: "You don't have permission to access this resource" },
   not_found: { status: 404, message: 'The requested resource was not found' },
@@ -11,7 +11,6 @@ const ANSWERS: Record<KeyplaneError['kind'], { status: number; message?: string 
   // Kadosei publishes 400 for any request it cannot take.
   unsupported_media_type: { status: 400, message: 'The request body must be application/json' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
-  conflict: { status: 409 },
   quota_exceeded: { status: 403 },
   method_not_allowed: { status: 405 },
   not_acceptable: { status: 406 },
@@ -25,13 +24,14 @@ export const kadosei: Dialect = {
   name: 'kadosei',
   renderError(c, error) {
     const { status, message } = ANSWERS[error.kind];
+    const issues = issuesOf(error);
     const body = {
       error: reasonPhrase(status),
       message: message ?? error.message,
       code: status,
-      ...(error.issues
+      ...(issues
         ? {
-            details: error.issues.map((issue) => ({
+            details: issues.map((issue) => ({
               field: issue.path.join('.') || issue.location,
               message: issue.message,
             })),

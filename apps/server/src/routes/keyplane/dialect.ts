@@ -1,14 +1,13 @@
-import type { KeyplaneError } from '@keyplane/core';
 import { type Dialect, jsonResponse } from '../../http/dialect.js';
+import type { ApiError } from '../../http/errors.js';
 import { reasonPhrase } from '../../http/responses.js';
 
-const STATUS: Record<KeyplaneError['kind'], number> = {
+const STATUS: Record<ApiError['kind'], number> = {
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
   invalid: 400,
   malformed: 400,
-  conflict: 409,
   quota_exceeded: 403,
   method_not_allowed: 405,
   not_acceptable: 406,
@@ -36,7 +35,7 @@ export const keyplane: Dialect = {
         detail: error.message,
       },
       status,
-      'application/problem+json',
+      { mediaType: 'application/problem+json' },
     );
   },
 };
