@@ -49,6 +49,10 @@ function writeLoad(url: string, workers = 8) {
   });
   return {
     acknowledged,
+    /** Resolves once more than `count` writes have been acknowledged, however long that takes. */
+    async beyond(count: number) {
+      while (acknowledged.length <= count) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -68,7 +72,7 @@ describe.each(STORE_KINDS)('crash safety on the %s store', (kind) => {
     const settings = await storeSettings(kind);
     const first = await startServerProcess(settings);
     const load = writeLoad(first.url);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await load.beyond(10);
     first.child.kill('SIGKILL');
     await load.stop();
     expect(load.acknowledged.length).toBeGreaterThan(10);
@@ -94,7 +98,7 @@ describe.each(STORE_KINDS)('crash safety on the %s store', (kind) => {
     const settings = await storeSettings(kind);
     const server = await startServerProcess(settings);
     const load = writeLoad(server.url, 8);
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await load.beyond(10);
     const settled = Promise.allSettled(
       Array.from({ length: 10 }, () =>
         rootClient(server.url).POST('/v1/api_key/', { body: { name: 'in flight', restricted: false } }),
