@@ -1,3 +1,5 @@
+// The benchmark is one script on purpose: it starts the servers, seeds the stores, runs
+// every scenario and writes bench/RESULTS.md, and reads best from top to bottom.
 /**
  * `pnpm bench`: keyplane's hot paths against a bare Hono route on the same stack, in one
  * run and alternating, so that a noisy machine shows up in both. Writes bench/RESULTS.md.

@@ -1,3 +1,5 @@
+// One suite over one harness per setup: the whole life of a key through every dialect,
+// kept in one file so that its four setups share their stores (over 300 lines on purpose).
 import { randomUUID } from 'node:crypto';
 import { discue, kadosei, keyplane } from '@keyplane/client';
 import { isWellFormedSecret } from '@keyplane/core';
