@@ -10,7 +10,7 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
  * The credential of a request: `X-API-KEY: <key>` (discue) or `Authorization: Bearer
  * <key>` (the other dialects). Every dialect accepts both, so one key works everywhere.
  */
-export function credentialOf(header: (name: string) => string | undefined): string | undefined {
+function credentialOf(header: (name: string) => string | undefined): string | undefined {
   const apiKey = header('x-api-key');
   if (apiKey !== undefined) return apiKey.trim();
   const authorization = header('authorization');

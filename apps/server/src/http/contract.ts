@@ -7,8 +7,6 @@
 import type { RouteConfig, z } from '@hono/zod-openapi';
 import type { paths } from '@keyplane/contract';
 
-type Method = 'get' | 'put' | 'post' | 'delete' | 'patch';
-
 /**
  * Flattens intersections and mapped types so that structurally equal types compare equal.
  * An optional property is the same whether or not its type spells out `undefined` (zod
@@ -121,14 +119,3 @@ export type ContractMismatch<R extends RouteConfig> = [OperationOf<R>] extends [
       | StatusMismatch<R, OperationOf<R>>
       | BodyMismatch<R, OperationOf<R>>
       | ContentTypeMismatch<R, OperationOf<R>>;
-
-/**
- * Resolves to the route itself when it matches the contract; otherwise to an object
- * type whose required `contractMismatch` property carries the reasons, which makes the
- * route argument fail to type-check with those reasons in the message.
- */
-export type MatchingContract<R extends RouteConfig> = [ContractMismatch<R>] extends [never]
-  ? R
-  : R & { contractMismatch: ContractMismatch<R> };
-
-export type { Method };

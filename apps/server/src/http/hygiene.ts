@@ -3,10 +3,10 @@ import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './env.js';
 
 /** The largest request body any operation takes. */
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 /** Whether an Accept header admits a JSON answer (every answer keyplane gives is JSON). */
-export function acceptsJson(accept: string | undefined): boolean {
+function acceptsJson(accept: string | undefined): boolean {
   if (!accept?.trim()) return true;
   return accept.split(',').some((range) => {
     const [type = '', ...parameters] = range.trim().toLowerCase().split(';');

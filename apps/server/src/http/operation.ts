@@ -27,7 +27,7 @@ type Lenient<T> = T extends readonly (infer Item)[]
     ? { [K in keyof T]: Pick<T, K> extends Required<Pick<T, K>> ? Lenient<T[K]> : Lenient<T[K]> | undefined }
     : T;
 
-export type Outcome<Op> = {
+type Outcome<Op> = {
   [S in SuccessStatus<Op>]: [SpecResponseBody<Responses<Op>[S]>] extends [never]
     ? { readonly status: S; readonly headers?: Record<string, string> }
     : {

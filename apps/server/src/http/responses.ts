@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 
 /** The HTTP reason phrases keyplane's dialects use in their error bodies. */
-export const REASON_PHRASES = {
+const REASON_PHRASES = {
   400: 'Bad Request',
   401: 'Unauthorized',
   402: 'Payment Required',

@@ -28,7 +28,7 @@ export const canonicalClientId = (id: string) => (ANY_CASE_UUID.test(id) ? id.to
 export const clientId = z.string().transform(canonicalClientId);
 
 /** The last millisecond of the year 9999: later instants are not valid times anywhere downstream. */
-export const LATEST_MILLIS = 253_402_300_799_999;
+const LATEST_MILLIS = 253_402_300_799_999;
 
 export const isFuture = (millis: number) => millis > Date.now() && millis <= LATEST_MILLIS;
 

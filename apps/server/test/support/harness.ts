@@ -7,7 +7,7 @@ import { ContractValidator, contractCheck, openTestStore, STORE_KINDS, type Stor
 import { createApp } from '../../src/app.js';
 import { type RateLimitSettings, RateLimits } from '../../src/http/rate-limits.js';
 
-export type Transport = 'in-process' | 'http';
+type Transport = 'in-process' | 'http';
 
 /** How a test reaches keyplane, and on which store. */
 export interface Setup {

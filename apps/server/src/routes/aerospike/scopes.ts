@@ -10,7 +10,7 @@ const SCOPES: Readonly<Record<string, readonly Grant[]>> = {
   'delete:api-key': [grant('api_keys', 'delete')],
 };
 
-export const ALL_SCOPE_GRANTS: readonly Grant[] = Object.values(SCOPES).flat();
+const ALL_SCOPE_GRANTS: readonly Grant[] = Object.values(SCOPES).flat();
 
 /** A space-separated scope string → grants; null when it names a scope Aerospike does not have. */
 export function grantsFromScope(scope: string | undefined): Grant[] | null {

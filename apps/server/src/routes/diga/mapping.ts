@@ -32,7 +32,7 @@ function permissionOf(held: Grant): DigaPermissionName | null {
 const isVisibleToDiga = (held: Grant) => permissionOf(held) !== null;
 
 /** What diga shows of a key's access: unrestricted, or the permissions it has words for. */
-export function digaAccess(access: Access): { restricted: boolean; permissions: DigaPermissionName[] | null } {
+function digaAccess(access: Access): { restricted: boolean; permissions: DigaPermissionName[] | null } {
   if (!access.restricted) return { restricted: false, permissions: null };
   const names = access.grants.map(permissionOf).filter((name): name is DigaPermissionName => name !== null);
   return { restricted: true, permissions: [...new Set(names)].sort() };

@@ -8,7 +8,7 @@ export const DigaErrorResponseSchema = z.object({
   message: z.string(),
 });
 
-export const DigaHTTPValidationError = z.object({
+const DigaHTTPValidationError = z.object({
   detail: z
     .array(z.object({ loc: z.array(z.union([z.string(), z.number().int()])), msg: z.string(), type: z.string() }))
     .optional(),
@@ -90,7 +90,7 @@ export const DIGA_PERMISSIONS = [
   'workflows.delete',
 ] as const;
 
-export const DigaPermission = z.enum(DIGA_PERMISSIONS);
+const DigaPermission = z.enum(DIGA_PERMISSIONS);
 export type DigaPermissionName = z.output<typeof DigaPermission>;
 
 const permissions = z

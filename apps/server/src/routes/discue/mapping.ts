@@ -60,7 +60,7 @@ function discueView(access: Access): { scopes: Scope[]; shown: Grant[] } {
   return { scopes, shown };
 }
 
-export const scopesFromAccess = (access: Access): Scope[] => discueView(access).scopes;
+const scopesFromAccess = (access: Access): Scope[] => discueView(access).scopes;
 
 const protectedScopeRefused = (
   scopes: readonly ScopeRequest[],

@@ -21,7 +21,7 @@ export const PROTECTED_RESOURCES: readonly (typeof DISCUE_RESOURCES)[number][] =
   'subscriptions',
 ];
 
-export const DiscueError = z.object({ title: z.string(), status: z.number().int() });
+const DiscueError = z.object({ title: z.string(), status: z.number().int() });
 
 export const discueErrors = errorResponses(
   [400, 401, 402, 403, 404, 405, 406, 409, 413, 415, 422, 423, 429, 500, 501, 503],
@@ -81,7 +81,7 @@ export const DiscueApiKey = z.object({
 });
 
 const DiscueLink = z.object({ href: z.string() });
-export const DiscueLinks = z.object({ self: DiscueLink, next: DiscueLink.optional() });
+const DiscueLinks = z.object({ self: DiscueLink, next: DiscueLink.optional() });
 
 export const DiscueApiKeyCreated = z.object({ id: z.uuid(), api_key: z.string(), _links: DiscueLinks });
 export const DiscueApiKeyResponse = z.object({ api_key: DiscueApiKey, _links: DiscueLinks });

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { ADDED_STATUSES, errorResponses } from '../../http/responses.js';
 import { resourceId, timestamp } from '../../http/schemas.js';
 
-export const KadoseiError = z.object({
+const KadoseiError = z.object({
   error: z.string(),
   message: z.string(),
   code: z.number().int(),

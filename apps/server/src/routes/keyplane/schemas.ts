@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ADDED_STATUSES } from '../../http/responses.js';
 
-export const KeyplaneProblem = z.object({
+const KeyplaneProblem = z.object({
   type: z.string(),
   title: z.string(),
   status: z.number().int(),
