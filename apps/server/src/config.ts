@@ -60,6 +60,7 @@ const Environment = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
     .optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  KEYPLANE_CACHE_LEASE_SECONDS: z.coerce.number().min(0.5).max(60).default(5),
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
@@ -78,7 +79,14 @@ export interface Config {
   /** Absolute folder of the embedded store. */
   readonly dataDir: string;
   /** A PostgreSQL server to use instead of the embedded store. */
-  readonly database: { readonly url: string; readonly poolSize: number } | undefined;
+  readonly database:
+    | {
+        readonly url: string;
+        readonly poolSize: number;
+        /** How long an instance's promise to drop revoked keys holds; writers wait at most this for a silent one. */
+        readonly cacheLeaseMs: number;
+      }
+    | undefined;
   readonly rootKey: string | undefined;
   /** Access-token signing keys, the first signing; when absent, one is generated and kept in the store. */
   readonly tokenSigningKeys: readonly { kid: string; secret: string }[] | undefined;
@@ -114,7 +122,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: data.PORT,
     host: data.HOST,
     dataDir: resolve(data.KEYPLANE_DATA_DIR),
-    database: data.DATABASE_URL ? { url: data.DATABASE_URL, poolSize: data.DATABASE_POOL_SIZE } : undefined,
+    database: data.DATABASE_URL
+      ? {
+          url: data.DATABASE_URL,
+          poolSize: data.DATABASE_POOL_SIZE,
+          cacheLeaseMs: Math.round(data.KEYPLANE_CACHE_LEASE_SECONDS * 1000),
+        }
+      : undefined,
     rootKey: data.KEYPLANE_ROOT_KEY,
     tokenSigningKeys: data.KEYPLANE_TOKEN_SIGNING_KEYS,
     tokenTtlSeconds: data.KEYPLANE_TOKEN_TTL_SECONDS,

@@ -33,7 +33,19 @@ async function signingKeys(config: Config, store: KeyplaneStore): Promise<readon
 /** The PostgreSQL server when one is configured, else the embedded store; migrated either way. */
 export function openConfiguredStore(config: Config): Promise<KeyplaneStore> {
   return config.database
-    ? openPostgresStore({ connectionString: config.database.url, poolSize: config.database.poolSize })
+    ? openPostgresStore({
+        connectionString: config.database.url,
+        poolSize: config.database.poolSize,
+        keyCache: { leaseMs: config.database.cacheLeaseMs },
+        onCacheError: (error) =>
+          log(
+            'warn',
+            'the key cache stopped hearing of changes; keys are read from the database until it listens again',
+            {
+              error: String(error),
+            },
+          ),
+      })
     : openEmbeddedStore({
         dataDir: config.dataDir,
         onFolderTightened: (dataDir, paths) =>

@@ -1,4 +1,5 @@
 import type { KeyplaneStore } from '@keyplane/core';
+import { InvalidationBus } from './invalidation.js';
 import { withKeyCache } from './key-cache.js';
 import { createKeyplaneStore } from './keyplane-store.js';
 import { migrate } from './migrations.js';
@@ -6,6 +7,7 @@ import { openPglite } from './pglite.js';
 import { openPostgres, type PostgresOptions, StoreUnavailableError } from './postgres.js';
 import { makeFolderPrivate } from './private-folder.js';
 
+export { type CacheCoherence, InvalidationBus } from './invalidation.js';
 export { withKeyCache } from './key-cache.js';
 export { createKeyplaneStore } from './keyplane-store.js';
 export { MIGRATIONS, migrate } from './migrations.js';
@@ -40,14 +42,37 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
   return withKeyCache(createKeyplaneStore(db));
 }
 
+export interface PostgresStoreOptions extends PostgresOptions {
+  /**
+   * The key cache of this instance, kept exact across instances (see `InvalidationBus`):
+   * `leaseMs` bounds how long a writer waits for an instance that stopped answering.
+   * `false`: no cache, every key is read from the database.
+   */
+  readonly keyCache?: { readonly leaseMs: number } | false;
+  /** Told when the invalidation channel fails (it reconnects by itself). */
+  readonly onCacheError?: (error: unknown) => void;
+}
+
+export const DEFAULT_CACHE_LEASE_MS = 5_000;
+
 /** Opens a store on a PostgreSQL server and brings its schema up to date. */
-export async function openPostgresStore(options: PostgresOptions): Promise<KeyplaneStore> {
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<KeyplaneStore> {
   const db = await openPostgres(options);
   try {
     await migrate(db);
+    const store = createKeyplaneStore(db);
+    const { keyCache = { leaseMs: DEFAULT_CACHE_LEASE_MS } } = options;
+    if (!keyCache) return store;
+    const coherence = await InvalidationBus.start({
+      connectionString: options.connectionString,
+      ...(options.schema ? { schema: options.schema } : {}),
+      leaseMs: keyCache.leaseMs,
+      pool: db,
+      ...(options.onCacheError ? { onError: options.onCacheError } : {}),
+    });
+    return withKeyCache(store, { coherence });
   } catch (error) {
     await db.close();
     throw error;
   }
-  return createKeyplaneStore(db);
 }

@@ -1,36 +1,64 @@
 import type { ApiKey, KeyBySecret, KeyplaneStore } from '@keyplane/core';
+import type { CacheCoherence } from './invalidation.js';
+
+export interface KeyCacheOptions {
+  readonly maxEntries?: number;
+  /**
+   * How the cache stays exact when other processes write to the same store. Without it,
+   * every write must pass through this process: the embedded store, whose folder one
+   * process holds.
+   */
+  readonly coherence?: CacheCoherence;
+}
 
 /**
- * Keeps the keys read on the hot path (by secret digest, by id) in memory. Only for a
- * store no other process writes to — the embedded one, whose folder one process holds —
- * since every write then passes through here and drops what it changes before it
- * returns: a revoked key is never served from the cache.
+ * Keeps the keys read on the hot path (by secret digest, by id) in memory. Every write
+ * drops what it changes before it returns — and, with `coherence`, before every other
+ * instance has dropped it too — so a revoked key is never served from the cache. An
+ * entry carries its own deadlines (expiry, the end of a rotation's grace), which the
+ * domain checks on every use.
  */
-export function withKeyCache(store: KeyplaneStore, maxEntries = 10_000): KeyplaneStore {
+export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}): KeyplaneStore {
+  const { maxEntries = 10_000, coherence } = options;
   const bySecret = new Map<string, KeyBySecret>();
   const byId = new Map<string, ApiKey>();
   /** Digests looked up for each key id, to drop them when the key changes. */
   const digestsOf = new Map<string, Set<string>>();
-  /** Counts writes, so that a read overtaken by a write does not cache what it read before it. */
-  let writes = 0;
+  /** Counts changes, so that a read overtaken by a change does not cache what it read before it. */
+  let changes = 0;
 
   const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
     if (map.size >= maxEntries) map.delete(map.keys().next().value as K);
     map.set(key, value);
   };
   const forget = (keyId: string) => {
-    writes += 1;
+    changes += 1;
+    if (keyId === '*') {
+      byId.clear();
+      bySecret.clear();
+      digestsOf.clear();
+      return;
+    }
     byId.delete(keyId);
     for (const digest of digestsOf.get(keyId) ?? []) bySecret.delete(digest);
     digestsOf.delete(keyId);
   };
+  coherence?.onInvalidate(forget);
+  /** Whether the cache may be read and filled now; when it may not, it is emptied. */
+  const usable = () => {
+    if (!coherence || coherence.trusted()) return true;
+    if (byId.size > 0 || bySecret.size > 0) forget('*');
+    return false;
+  };
   const afterWrite =
     <A extends unknown[], R>(write: (...args: A) => Promise<R>, keyIdOf: (...args: A) => string) =>
     async (...args: A): Promise<R> => {
+      const keyId = keyIdOf(...args);
       try {
         return await write(...args);
       } finally {
-        forget(keyIdOf(...args));
+        forget(keyId);
+        await coherence?.published(keyId);
       }
     };
 
@@ -38,11 +66,12 @@ export function withKeyCache(store: KeyplaneStore, maxEntries = 10_000): Keyplan
     ...store,
     // Only keys found are kept: a digest that names no key now may name one after a write.
     async findKeyBySecretHash(secretHash) {
+      if (!usable()) return store.findKeyBySecretHash(secretHash);
       const cached = bySecret.get(secretHash);
       if (cached) return cached;
-      const seen = writes;
+      const seen = changes;
       const found = await store.findKeyBySecretHash(secretHash);
-      if (found && writes === seen) {
+      if (found && changes === seen && usable()) {
         remember(bySecret, secretHash, found);
         const digests = digestsOf.get(found.key.id) ?? new Set<string>();
         digests.add(secretHash);
@@ -51,17 +80,22 @@ export function withKeyCache(store: KeyplaneStore, maxEntries = 10_000): Keyplan
       return found;
     },
     async findKeyById(organizationId, id) {
+      if (!usable()) return store.findKeyById(organizationId, id);
       const cached = byId.get(id);
       if (cached) return cached.organizationId === organizationId ? cached : null;
-      const seen = writes;
+      const seen = changes;
       const key = await store.findKeyById(organizationId, id);
-      if (key && writes === seen) remember(byId, id, key);
+      if (key && changes === seen && usable()) remember(byId, id, key);
       return key;
     },
-    insertKey: afterWrite(
-      (...args: Parameters<KeyplaneStore['insertKey']>) => store.insertKey(...args),
-      (key) => key.id,
-    ),
+    // A new key is in no cache: nothing to tell the other instances.
+    async insertKey(key, audit, quota) {
+      try {
+        return await store.insertKey(key, audit, quota);
+      } finally {
+        forget(key.id);
+      }
+    },
     updateKey: afterWrite(
       (...args: Parameters<KeyplaneStore['updateKey']>) => store.updateKey(...args),
       (_org, id) => id,
@@ -81,6 +115,10 @@ export function withKeyCache(store: KeyplaneStore, maxEntries = 10_000): Keyplan
     insertOrganization: async (organization, application, adminKey, audit) => {
       await store.insertOrganization(organization, application, adminKey, audit);
       forget(adminKey.id);
+    },
+    async close() {
+      await coherence?.close();
+      await store.close();
     },
   };
 }

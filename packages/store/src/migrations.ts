@@ -97,6 +97,16 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
         (select count(*) from api_keys where api_keys.organization_id = organizations.id);
     `,
   },
+  {
+    version: 5,
+    name: 'instance leases',
+    sql: `
+      create table keyplane_instances (
+        id uuid primary key,
+        lease_until timestamptz not null
+      );
+    `,
+  },
 ];
 
 /** Serializes migrations of instances starting together on one database. */

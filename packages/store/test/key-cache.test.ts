@@ -91,3 +91,85 @@ describe('the key cache', () => {
     expect(reads.byId).toBe(1);
   });
 });
+
+/** A coherence whose trust and messages the test controls. */
+function controlledCoherence() {
+  let trusted = true;
+  let drop: (keyId: string) => void = () => {};
+  const published: string[] = [];
+  let release: () => void = () => {};
+  const coherence = {
+    trusted: () => trusted,
+    onInvalidate: (handler: (keyId: string) => void) => {
+      drop = handler;
+    },
+    published: (keyId: string) => {
+      published.push(keyId);
+      return new Promise<void>((resolve) => {
+        release = resolve;
+      });
+    },
+    close: async () => {},
+  };
+  return {
+    coherence,
+    published,
+    setTrusted: (value: boolean) => {
+      trusted = value;
+    },
+    invalidate: (keyId: string) => drop(keyId),
+    acknowledge: () => release(),
+  };
+}
+
+describe('the key cache of one instance among several', () => {
+  it('drops a key another instance changed, and everything when told so', async () => {
+    const { store, keys, key, reads } = countingStore();
+    keys.set('a', key('k1'));
+    keys.set('b', key('k2'));
+    const control = controlledCoherence();
+    const cached = withKeyCache(store, { coherence: control.coherence });
+    await cached.findKeyBySecretHash('a');
+    await cached.findKeyBySecretHash('b');
+    control.invalidate('k1');
+    await cached.findKeyBySecretHash('a');
+    await cached.findKeyBySecretHash('b');
+    expect(reads.bySecret).toBe(3);
+    control.invalidate('*');
+    await cached.findKeyBySecretHash('b');
+    expect(reads.bySecret).toBe(4);
+  });
+
+  it('reads through, keeping nothing, while it cannot show it hears of changes', async () => {
+    const { store, keys, key, reads } = countingStore();
+    keys.set('a', key('k1'));
+    const control = controlledCoherence();
+    const cached = withKeyCache(store, { coherence: control.coherence });
+    await cached.findKeyBySecretHash('a');
+    control.setTrusted(false);
+    await cached.findKeyBySecretHash('a');
+    await cached.findKeyBySecretHash('a');
+    expect(reads.bySecret).toBe(3);
+    control.setTrusted(true);
+    await cached.findKeyBySecretHash('a');
+    await cached.findKeyBySecretHash('a');
+    expect(reads.bySecret).toBe(4);
+  });
+
+  it('answers a write only once every instance has dropped the key', async () => {
+    const { store, keys, key } = countingStore();
+    keys.set('a', key('k1'));
+    const control = controlledCoherence();
+    const cached = withKeyCache(store, { coherence: control.coherence });
+    let answered = false;
+    const deleting = cached.deleteKey('org', 'k1', undefined, audit).then(() => {
+      answered = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(control.published).toEqual(['k1']);
+    expect(answered).toBe(false);
+    control.acknowledge();
+    await deleting;
+    expect(answered).toBe(true);
+  });
+});
