@@ -25,6 +25,10 @@ const DATABASE_URL = process.env.DATABASE_URL ?? '';
 const opened: KeyplaneStore[] = [];
 /** One migrated embedded database for the file; each test opens a copy of its own. */
 let template: Promise<EmbeddedStoreTemplate> | undefined;
+const fromTemplate = async () => {
+  template ??= createEmbeddedStoreTemplate();
+  return openEmbeddedStoreFrom(await template);
+};
 const folders: string[] = [];
 const schemas: string[] = [];
 
@@ -57,7 +61,7 @@ describe.each(KINDS)('the %s store', (kind) => {
         ? await openPostgresStore({ connectionString: DATABASE_URL, schema: await freshSchema(), poolSize: 5 })
         : dataDir
           ? await openEmbeddedStore({ dataDir })
-          : await openEmbeddedStoreFrom(await (template ??= createEmbeddedStoreTemplate()));
+          : await fromTemplate();
     opened.push(store);
     return store;
   }
