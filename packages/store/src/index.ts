@@ -3,7 +3,7 @@ import { InvalidationBus } from './invalidation.js';
 import { withKeyCache } from './key-cache.js';
 import { createKeyplaneStore } from './keyplane-store.js';
 import { migrate } from './migrations.js';
-import { openPglite } from './pglite.js';
+import { openPglite, openPgliteImage, pgliteImage } from './pglite.js';
 import { openPostgres, type PostgresOptions, StoreUnavailableError } from './postgres.js';
 import { makeFolderPrivate } from './private-folder.js';
 
@@ -75,4 +75,25 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     await db.close();
     throw error;
   }
+}
+
+/**
+ * An empty, migrated embedded database kept as the image of its data folder, from which
+ * `openEmbeddedStoreFrom` opens stores without creating and migrating a database each time.
+ */
+export interface EmbeddedStoreTemplate {
+  readonly image: Blob;
+}
+
+/** Creates and migrates one in-memory database and keeps its image. */
+export async function createEmbeddedStoreTemplate(): Promise<EmbeddedStoreTemplate> {
+  return { image: await pgliteImage(migrate) };
+}
+
+/**
+ * Opens an embedded store in memory, as `openEmbeddedStore()` does, on a copy of the
+ * template's database: each store has its own, and what one writes no other sees.
+ */
+export async function openEmbeddedStoreFrom(template: EmbeddedStoreTemplate): Promise<KeyplaneStore> {
+  return withKeyCache(createKeyplaneStore(await openPgliteImage(template.image)));
 }

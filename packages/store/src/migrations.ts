@@ -1,3 +1,4 @@
+import { builder, run } from './query.js';
 import type { SqlDatabase } from './sql.js';
 
 /**
@@ -127,13 +128,16 @@ export async function migrate(db: SqlDatabase): Promise<number[]> {
   for (const migration of MIGRATIONS) {
     const applied = await db.transaction(async (tx) => {
       await tx.query(MIGRATION_LOCK);
-      const done = await tx.query('select 1 from schema_migrations where version = $1', [migration.version]);
+      const done = await run(
+        tx,
+        builder.selectFrom('schema_migrations').select('version').where('version', '=', migration.version),
+      );
       if (done.length > 0) return false;
       await tx.exec(migration.sql);
-      await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [
-        migration.version,
-        migration.name,
-      ]);
+      await run(
+        tx,
+        builder.insertInto('schema_migrations').values({ version: migration.version, name: migration.name }),
+      );
       return true;
     });
     if (applied) newlyApplied.push(migration.version);

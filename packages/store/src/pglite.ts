@@ -43,12 +43,34 @@ class PrivateNodeFS extends NodeFS {
   }
 }
 
-/** PostgreSQL compiled to WebAssembly, in this process: on disk in `dataDir`, or in memory. */
-export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
-  const db = await PGlite.create(dataDir ? { fs: new PrivateNodeFS(dataDir) } : {});
+function sqlDatabase(db: PGlite): SqlDatabase {
   return {
     ...executor(db),
     transaction: (work) => db.transaction((tx) => work(executor(tx))),
     close: () => db.close(),
   };
+}
+
+/** PostgreSQL compiled to WebAssembly, in this process: on disk in `dataDir`, or in memory. */
+export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
+  return sqlDatabase(await PGlite.create(dataDir ? { fs: new PrivateNodeFS(dataDir) } : {}));
+}
+
+/**
+ * A new in-memory database, prepared by `prepare`, as the image (an uncompressed tarball)
+ * of its data folder: `openPgliteImage` starts copies of it without running initdb again.
+ */
+export async function pgliteImage(prepare: (db: SqlDatabase) => Promise<unknown>): Promise<Blob> {
+  const db = await PGlite.create();
+  try {
+    await prepare(sqlDatabase(db));
+    return await db.dumpDataDir('none');
+  } finally {
+    await db.close();
+  }
+}
+
+/** An in-memory database of its own, started from a copy of `image`. */
+export async function openPgliteImage(image: Blob): Promise<SqlDatabase> {
+  return sqlDatabase(await PGlite.create({ loadDataDir: image }));
 }

@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { type Access, type ApiKey, type AuditEvent, grant, type KeyplaneStore, type NewKey } from '@keyplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  createEmbeddedStoreTemplate,
   createKeyplaneStore,
+  type EmbeddedStoreTemplate,
   MIGRATIONS,
   migrate,
   openEmbeddedStore,
+  openEmbeddedStoreFrom,
   openPglite,
   openPostgres,
   openPostgresStore,
@@ -20,6 +23,12 @@ const KINDS: Kind[] = process.env.DATABASE_URL ? ['embedded', 'postgres'] : ['em
 const DATABASE_URL = process.env.DATABASE_URL ?? '';
 
 const opened: KeyplaneStore[] = [];
+/** One migrated embedded database for the file; each test opens a copy of its own. */
+let template: Promise<EmbeddedStoreTemplate> | undefined;
+const fromTemplate = async () => {
+  template ??= createEmbeddedStoreTemplate();
+  return openEmbeddedStoreFrom(await template);
+};
 const folders: string[] = [];
 const schemas: string[] = [];
 
@@ -48,9 +57,11 @@ afterEach(async () => {
 describe.each(KINDS)('the %s store', (kind) => {
   async function open(dataDir?: string) {
     const store =
-      kind === 'embedded'
-        ? await openEmbeddedStore(dataDir ? { dataDir } : {})
-        : await openPostgresStore({ connectionString: DATABASE_URL, schema: await freshSchema(), poolSize: 5 });
+      kind === 'postgres'
+        ? await openPostgresStore({ connectionString: DATABASE_URL, schema: await freshSchema(), poolSize: 5 })
+        : dataDir
+          ? await openEmbeddedStore({ dataDir })
+          : await fromTemplate();
     opened.push(store);
     return store;
   }

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { KeyplaneStore } from '@keyplane/core';
-import { openEmbeddedStore, openPostgres, openPostgresStore } from '@keyplane/store';
+import {
+  createEmbeddedStoreTemplate,
+  type EmbeddedStoreTemplate,
+  openEmbeddedStoreFrom,
+  openPostgres,
+  openPostgresStore,
+} from '@keyplane/store';
 
 export type StoreKind = 'embedded' | 'postgres';
 
@@ -32,9 +38,20 @@ export async function createTestSchema(): Promise<{ schema: string; drop(): Prom
   };
 }
 
+/** One migrated embedded database for the process, created on first use; each store opens a copy. */
+let embeddedTemplate: Promise<EmbeddedStoreTemplate> | undefined;
+
+function theEmbeddedTemplate(): Promise<EmbeddedStoreTemplate> {
+  embeddedTemplate ??= createEmbeddedStoreTemplate().catch((error: unknown) => {
+    embeddedTemplate = undefined;
+    throw error;
+  });
+  return embeddedTemplate;
+}
+
 /** An empty store of the given kind; closing it also removes what it wrote. */
 export async function openTestStore(kind: StoreKind): Promise<KeyplaneStore> {
-  if (kind === 'embedded') return openEmbeddedStore();
+  if (kind === 'embedded') return openEmbeddedStoreFrom(await theEmbeddedTemplate());
   const { schema, drop } = await createTestSchema();
   const store = await openPostgresStore({ connectionString: databaseUrl(), schema, poolSize: 5 });
   const close = store.close.bind(store);

@@ -1,0 +1,99 @@
+import type { AuditEvent, Grant, KeyStatus } from '@keyplane/core';
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Every table's columns, declared once, as the migrations leave them: the compiler checks each
+ * query's columns, parameters and results against these. A migration that changes a table
+ * changes its declaration here too.
+ */
+export interface Database {
+  organizations: OrganizationsTable;
+  applications: ApplicationsTable;
+  api_keys: ApiKeysTable;
+  audit_events: AuditEventsTable;
+  settings: SettingsTable;
+  schema_migrations: SchemaMigrationsTable;
+}
+
+/** A jsonb value given as a parameter: its JSON text cast to jsonb, made by `jsonb()` only. */
+declare const jsonbBrand: unique symbol;
+export interface JsonbParameter<T> {
+  readonly [jsonbBrand]: T;
+}
+
+/** timestamptz: read as a Date by both engines (pg and PGlite), written from a Date. */
+type Timestamp = Date;
+/**
+ * jsonb with a default: read as the parsed value, written only through `jsonb()` (a bare
+ * object or array would go out as a PostgreSQL array or text), or left to its default.
+ */
+type JsonbWithDefault<T> = ColumnType<T, JsonbParameter<T> | undefined, JsonbParameter<T>>;
+
+interface OrganizationsTable {
+  id: string;
+  name: string;
+  created_at: Timestamp;
+  /** Keys the organization holds, kept by every insert and delete of a key (migration 4). */
+  key_count: Generated<number>;
+}
+
+export interface ApplicationsTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  description: string | null;
+  is_default: Generated<boolean>;
+  created_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  organization_id: string;
+  application_id: string;
+  name: string;
+  status: KeyStatus;
+  secret_hash: string;
+  hint: string;
+  last_four: string;
+  restricted: boolean;
+  grants: JsonbWithDefault<readonly Grant[]>;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_used_at: Timestamp | null;
+  expires_at: Timestamp | null;
+  /** Migration 2. */
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: Timestamp | null;
+  /** Migration 3. */
+  rotated_at: Timestamp | null;
+  /** Migration 4. */
+  secret_generation: Generated<number>;
+}
+
+interface AuditEventsTable {
+  id: string;
+  organization_id: string;
+  occurred_at: Timestamp;
+  action: AuditEvent['action'];
+  actor_key_id: string | null;
+  target_id: string;
+  request_id: string;
+  details: JsonbWithDefault<Readonly<Record<string, unknown>>>;
+  /**
+   * bigserial (migration 3), never written: a string from pg, a bigint from PGlite, so read
+   * as text. Compared with a string, which PostgreSQL takes as a bigint.
+   */
+  sequence: ColumnType<string | bigint, never, never>;
+}
+
+interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: Generated<Timestamp>;
+}

@@ -1,0 +1,230 @@
+import type { Access, ApiKey, Grant, KeyChanges, KeyOrder, KeyQuery, NewKey, Rotation } from '@keyplane/core';
+import { type Selectable, sql } from 'kysely';
+import { builder, first, jsonb, run } from '../query.js';
+import type { ApiKeysTable } from '../schema.js';
+import type { SqlExecutor } from '../sql.js';
+
+/** What a key is read as: every column but its secrets' digests. */
+const COLUMNS = [
+  'id',
+  'organization_id',
+  'application_id',
+  'name',
+  'status',
+  'hint',
+  'last_four',
+  'restricted',
+  'grants',
+  'created_by',
+  'created_at',
+  'updated_at',
+  'last_used_at',
+  'expires_at',
+  'rotated_at',
+  'previous_secret_expires_at',
+  'secret_generation',
+] as const satisfies readonly (keyof ApiKeysTable)[];
+
+type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof COLUMNS)[number]>;
+
+const toKey = (row: KeyRow): ApiKey => ({
+  id: row.id,
+  organizationId: row.organization_id,
+  applicationId: row.application_id,
+  name: row.name,
+  status: row.status,
+  access: row.restricted ? { restricted: true, grants: row.grants } : { restricted: false },
+  hint: row.hint,
+  lastFour: row.last_four,
+  createdBy: row.created_by,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  lastUsedAt: row.last_used_at,
+  expiresAt: row.expires_at,
+  rotatedAt: row.rotated_at,
+  previousSecretExpiresAt: row.previous_secret_expires_at,
+  secretGeneration: row.secret_generation,
+});
+
+const grantsOf = (access: Access) => jsonb<readonly Grant[]>(access.restricted ? access.grants : []);
+
+/** The key as a change wrote it (the row it names exists: it is locked). */
+const changed = (row: KeyRow | undefined): ApiKey => toKey(row as KeyRow);
+
+const selectKey = (organizationId: string, id: string) =>
+  builder.selectFrom('api_keys').select(COLUMNS).where('organization_id', '=', organizationId).where('id', '=', id);
+
+const updateKey = (organizationId: string, id: string) =>
+  builder.updateTable('api_keys').where('organization_id', '=', organizationId).where('id', '=', id);
+
+export async function insertKey(tx: SqlExecutor, key: NewKey): Promise<ApiKey> {
+  const row = await first(
+    tx,
+    builder
+      .insertInto('api_keys')
+      .values({
+        id: key.id,
+        organization_id: key.organizationId,
+        application_id: key.applicationId,
+        name: key.name,
+        status: key.status,
+        secret_hash: key.secretHash,
+        hint: key.hint,
+        last_four: key.lastFour,
+        restricted: key.access.restricted,
+        grants: grantsOf(key.access),
+        created_by: key.createdBy,
+        created_at: key.createdAt,
+        updated_at: key.createdAt,
+        expires_at: key.expiresAt,
+      })
+      .returning(COLUMNS),
+  );
+  return changed(row);
+}
+
+export async function findKeyById(executor: SqlExecutor, organizationId: string, id: string): Promise<ApiKey | null> {
+  const row = await first(executor, selectKey(organizationId, id));
+  return row ? toKey(row) : null;
+}
+
+/** The key, locked until the transaction `tx` ends: concurrent changes of it wait for this one. */
+export async function findKeyForUpdate(tx: SqlExecutor, organizationId: string, id: string): Promise<ApiKey | null> {
+  const row = await first(tx, selectKey(organizationId, id).forUpdate());
+  return row ? toKey(row) : null;
+}
+
+/** The key whose current or previous secret has this digest, and which of the two it is. */
+export async function findKeyBySecretHash(executor: SqlExecutor, secretHash: string) {
+  const row = await first(
+    executor,
+    builder
+      .selectFrom('api_keys')
+      .select(COLUMNS)
+      .select((eb) => eb('secret_hash', '=', secretHash).as('is_current'))
+      .where((eb) => eb.or([eb('secret_hash', '=', secretHash), eb('previous_secret_hash', '=', secretHash)])),
+  );
+  return row ? { key: toKey(row), matched: row.is_current ? ('current' as const) : ('previous' as const) } : null;
+}
+
+/** Keyset pagination over (created_at, id), in either order, from either side of a cursor. */
+export async function listKeys(executor: SqlExecutor, organizationId: string, query: KeyQuery): Promise<ApiKey[]> {
+  let select = builder.selectFrom('api_keys').select(COLUMNS).where('organization_id', '=', organizationId);
+  if (query.applicationId !== undefined) select = select.where('application_id', '=', query.applicationId);
+  const cursor = query.after ?? query.before;
+  // Paging "before" a cursor walks the other way and turns the page round afterwards.
+  const reverse = query.before !== undefined;
+  const ascending = (query.order === 'asc') !== reverse;
+  if (cursor) {
+    select = select.where(({ eb, refTuple, tuple }) =>
+      eb(refTuple('created_at', 'id'), ascending ? '>' : '<', tuple(cursor.createdAt, cursor.id)),
+    );
+  }
+  const direction: KeyOrder = ascending ? 'asc' : 'desc';
+  select = select.orderBy('created_at', direction).orderBy('id', direction);
+  if (query.limit !== undefined) select = select.limit(query.limit);
+  if (query.offset !== undefined && query.offset > 0) select = select.offset(query.offset);
+  const rows = await run(executor, select);
+  return (reverse ? rows.reverse() : rows).map(toKey);
+}
+
+export async function countKeys(
+  executor: SqlExecutor,
+  organizationId: string,
+  applicationId: string | undefined,
+): Promise<number> {
+  let select = builder
+    .selectFrom('api_keys')
+    .select((eb) => eb.cast<number>(eb.fn.countAll(), 'integer').as('count'))
+    .where('organization_id', '=', organizationId);
+  if (applicationId !== undefined) select = select.where('application_id', '=', applicationId);
+  const row = await first(executor, select);
+  return row?.count ?? 0;
+}
+
+/** Writes the fields a change gives, and only those. */
+export async function changeKey(
+  tx: SqlExecutor,
+  organizationId: string,
+  id: string,
+  change: KeyChanges,
+): Promise<ApiKey> {
+  const row = await first(
+    tx,
+    updateKey(organizationId, id)
+      .set({
+        ...(change.name !== undefined ? { name: change.name } : {}),
+        ...(change.status !== undefined ? { status: change.status } : {}),
+        ...(change.access !== undefined
+          ? { restricted: change.access.restricted, grants: grantsOf(change.access) }
+          : {}),
+        ...(change.expiresAt !== undefined ? { expires_at: change.expiresAt } : {}),
+        updated_at: change.updatedAt,
+      })
+      .returning(COLUMNS),
+  );
+  return changed(row);
+}
+
+/** Gives the key its next secret; the replaced one keeps working until its grace ends, if it has one. */
+export async function rotateKey(
+  tx: SqlExecutor,
+  organizationId: string,
+  id: string,
+  rotation: Rotation,
+): Promise<ApiKey> {
+  const row = await first(
+    tx,
+    updateKey(organizationId, id)
+      .set((eb) => ({
+        previous_secret_hash: rotation.previousSecretExpiresAt === null ? null : eb.ref('secret_hash'),
+        previous_secret_expires_at: rotation.previousSecretExpiresAt,
+        secret_hash: rotation.secretHash,
+        hint: rotation.hint,
+        last_four: rotation.lastFour,
+        updated_at: rotation.rotatedAt,
+        rotated_at: rotation.rotatedAt,
+        secret_generation: eb('secret_generation', '+', 1),
+      }))
+      .returning(COLUMNS),
+  );
+  return changed(row);
+}
+
+/** True when this call removed the key (of `applicationId`, when given). */
+export async function deleteKey(
+  tx: SqlExecutor,
+  organizationId: string,
+  id: string,
+  applicationId: string | undefined,
+): Promise<boolean> {
+  let remove = builder
+    .deleteFrom('api_keys')
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .returning('id');
+  if (applicationId !== undefined) remove = remove.where('application_id', '=', applicationId);
+  const rows = await run(tx, remove);
+  return rows.length === 1;
+}
+
+/** Records when keys were last used, in one statement, keeping the latest time of each. */
+export async function recordKeyUsage(
+  executor: SqlExecutor,
+  usage: readonly { readonly id: string; readonly usedAt: Date }[],
+): Promise<void> {
+  const ids = usage.map(({ id }) => id);
+  const times = usage.map(({ usedAt }) => usedAt.toISOString());
+  await run(
+    executor,
+    builder
+      .updateTable('api_keys as key')
+      .from(
+        sql<{ id: string; at: Date }>`unnest(${ids}::uuid[], ${times}::timestamptz[])`.as<'used'>(sql`used (id, at)`),
+      )
+      .set((eb) => ({
+        last_used_at: eb.fn<Date>('greatest', [eb.fn.coalesce('key.last_used_at', 'used.at'), 'used.at']),
+      }))
+      .whereRef('key.id', '=', 'used.id'),
+  );
+}

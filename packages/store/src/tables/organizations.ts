@@ -1,0 +1,63 @@
+import type { Organization } from '@keyplane/core';
+import { builder, first, run } from '../query.js';
+import type { SqlExecutor } from '../sql.js';
+
+/** Inserts an organization born with one key: its admin key. */
+export async function insertOrganization(tx: SqlExecutor, organization: Organization): Promise<void> {
+  await run(
+    tx,
+    builder.insertInto('organizations').values({
+      id: organization.id,
+      name: organization.name,
+      created_at: organization.createdAt,
+      key_count: 1,
+    }),
+  );
+}
+
+/** Inserts the organization unless one with its id exists. */
+export async function insertOrganizationIfAbsent(tx: SqlExecutor, organization: Organization): Promise<void> {
+  await run(
+    tx,
+    builder
+      .insertInto('organizations')
+      .values({ id: organization.id, name: organization.name, created_at: organization.createdAt })
+      .onConflict((conflict) => conflict.column('id').doNothing()),
+  );
+}
+
+export async function findOrganization(executor: SqlExecutor, id: string): Promise<Organization | null> {
+  const row = await first(
+    executor,
+    builder.selectFrom('organizations').select(['id', 'name', 'created_at']).where('id', '=', id),
+  );
+  return row ? { id: row.id, name: row.name, createdAt: row.created_at } : null;
+}
+
+/**
+ * Counts one more key unless the organization holds `quota` keys already: false then. The
+ * organization's row is the counter: its update both checks the quota and serializes
+ * concurrent creates in one organization, so none slips past it.
+ */
+export async function countOneMoreKey(tx: SqlExecutor, organizationId: string, quota: number): Promise<boolean> {
+  const counted = await run(
+    tx,
+    builder
+      .updateTable('organizations')
+      .set((eb) => ({ key_count: eb('key_count', '+', 1) }))
+      .where('id', '=', organizationId)
+      .where('key_count', '<', quota)
+      .returning('key_count'),
+  );
+  return counted.length > 0;
+}
+
+export async function countOneKeyLess(tx: SqlExecutor, organizationId: string): Promise<void> {
+  await run(
+    tx,
+    builder
+      .updateTable('organizations')
+      .set((eb) => ({ key_count: eb('key_count', '-', 1) }))
+      .where('id', '=', organizationId),
+  );
+}
