@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { SqlExecutor } from './sql.js';
+import { liveInstances, releaseLease, renewLease } from './tables/instances.js';
+
+/** The listening connection as an executor, for the queries it runs itself (its lease). */
+const executorOf = (client: pg.Client): SqlExecutor => ({
+  query: async <Row>(text: string, params: readonly unknown[] = []) =>
+    (await client.query(text, params as unknown[])).rows as Row[],
+  exec: async (script: string) => void (await client.query(script)),
+});
 
 /** What a cache in front of the store needs to stay exact while other instances write. */
 export interface CacheCoherence {
@@ -83,11 +91,7 @@ export class InvalidationBus implements CacheCoherence {
 
   async published(keyId: string): Promise<void> {
     const channels = this.#channels ?? (await this.#channelsOf(this.#options.pool));
-    const live = await this.#options.pool.query<{ id: string; remaining_ms: number }>(
-      `select id, extract(epoch from lease_until - now()) * 1000 as remaining_ms
-       from keyplane_instances where lease_until > now() and id <> $1`,
-      [this.instanceId],
-    );
+    const live = await liveInstances(this.#options.pool, this.instanceId);
     const event = randomUUID();
     const acknowledged = new Promise<void>((resolve) => {
       const pending = new Set(live.map(({ id }) => id));
@@ -116,7 +120,7 @@ export class InvalidationBus implements CacheCoherence {
     this.#client = null;
     if (!client) return;
     // Leaving: writers need not wait for this instance any more.
-    await client.query('delete from keyplane_instances where id = $1', [this.instanceId]).catch(() => {});
+    await releaseLease(executorOf(client), this.instanceId).catch(() => {});
     await client.end().catch(() => {});
   }
 
@@ -136,10 +140,7 @@ export class InvalidationBus implements CacheCoherence {
     let channels: Channels;
     try {
       await client.connect();
-      channels = await this.#channelsOf({
-        query: async (text, params) => (await client.query(text, params as unknown[])).rows,
-        exec: async (script) => void (await client.query(script)),
-      });
+      channels = await this.#channelsOf(executorOf(client));
       // Named by the schema it serves and the instance, for operators looking at pg_stat_activity.
       await client.query('select set_config($1, $2, false)', [
         'application_name',
@@ -169,11 +170,7 @@ export class InvalidationBus implements CacheCoherence {
   async #renew(client: pg.Client): Promise<void> {
     const started = Date.now();
     try {
-      await client.query(
-        `insert into keyplane_instances (id, lease_until) values ($1, now() + $2 * interval '1 millisecond')
-         on conflict (id) do update set lease_until = excluded.lease_until`,
-        [this.instanceId, this.#options.leaseMs],
-      );
+      await renewLease(executorOf(client), this.instanceId, this.#options.leaseMs);
     } catch (error) {
       this.#lost(client, error);
       return;

@@ -13,6 +13,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   settings: SettingsTable;
   schema_migrations: SchemaMigrationsTable;
+  keyplane_instances: InstancesTable;
 }
 
 /** A jsonb value given as a parameter: its JSON text cast to jsonb, made by `jsonb()` only. */
@@ -96,4 +97,10 @@ interface SchemaMigrationsTable {
   version: number;
   name: string;
   applied_at: Generated<Timestamp>;
+}
+
+/** The instances sharing a PostgreSQL, each for as long as its lease lasts (migration 5). */
+interface InstancesTable {
+  id: string;
+  lease_until: Timestamp;
 }
