@@ -92,7 +92,7 @@ describe('the API reference at /docs, in a real browser', () => {
 
     // Request samples: exactly curl, JavaScript's fetch, Python's requests and Go's net/http.
     await page.locator('.client-libraries__select').click();
-    const clients = await page.locator('[id^="headlessui-popover-panel"]').innerText();
+    const clients = (await page.locator('[id^="headlessui-popover-panel"]').allInnerTexts()).join('\n');
     expect(
       clients
         .split('\n')
