@@ -67,6 +67,8 @@ describe('the API reference at /docs, in a real browser', () => {
 
   it('renders the contract grouped by dialect, with four request samples, and a try-it call succeeds', async () => {
     const page = await browser.newPage();
+    // A hang guard only: every step waits for what it needs to see.
+    page.setDefaultTimeout(60_000);
     const requested: string[] = [];
     const problems: string[] = [];
     page.on('request', (request) => {
