@@ -6,6 +6,7 @@ import type { Keyplane } from '@keyplane/core';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { SERVED_DIALECTS } from './dialects.js';
+import { registerDocs } from './docs/docs.js';
 import type { AppEnv } from './http/env.js';
 import type { HttpError } from './http/errors.js';
 import { registerOperations } from './http/operation.js';
@@ -100,6 +101,8 @@ export function createApp({
       durationMs: Math.round((performance.now() - started) * 100) / 100,
     });
   });
+
+  registerDocs(app);
 
   const dialectOf = (path: string) => SERVED_DIALECTS[table.dialectOf(path)].dialect;
 

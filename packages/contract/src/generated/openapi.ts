@@ -1394,132 +1394,6 @@ export interface components {
                 "application/problem+json": components["schemas"]["KeyplaneProblem"];
             };
         };
-        /** @description The service is healthy and the key store is reachable. */
-        KeyplaneHealthy: {
-            headers: {
-                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "status": "ok"
-                 *     }
-                 */
-                "application/json": components["schemas"]["KeyplaneHealth"];
-            };
-        };
-        /** @description This merged OpenAPI document. */
-        KeyplaneOpenApiDocument: {
-            headers: {
-                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": {
-                    /** @constant */
-                    openapi: "3.1.0";
-                    info: {
-                        [key: string]: unknown;
-                    };
-                    paths: {
-                        [key: string]: unknown;
-                    };
-                } & {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        /** @description The organization was created. The admin key secret is shown only once. */
-        KeyplaneOrganizationCreated: {
-            headers: {
-                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "id": "5b7e2c90-1d3f-4a6b-8c9d-0e1f2a3b4c5d",
-                 *       "name": "Acme Corp",
-                 *       "createdAt": "2025-01-15T09:30:00Z",
-                 *       "defaultApplicationId": "123e4567-e89b-12d3-a456-426614174000",
-                 *       "adminKey": {
-                 *         "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
-                 *         "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv"
-                 *       }
-                 *     }
-                 */
-                "application/json": components["schemas"]["KeyplaneOrganizationCreated"];
-            };
-        };
-        /** @description The outcome of the verification, valid or not. */
-        KeyplaneVerification: {
-            headers: {
-                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "valid": true,
-                 *       "code": "VALID",
-                 *       "keyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
-                 *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
-                 *       "name": "customer-42",
-                 *       "permissions": [
-                 *         "invoices.read"
-                 *       ],
-                 *       "expiresAt": null
-                 *     }
-                 */
-                "application/json": components["schemas"]["KeyplaneVerification"];
-            };
-        };
-        /** @description The secret was replaced. The new secret is shown only once. */
-        KeyplaneRotation: {
-            headers: {
-                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
-                 *       "key": "kp_XyZ0AbC9123456789abcdefghijklmnopqrstuv",
-                 *       "previousKeyExpiresAt": "2025-01-15T10:30:00Z"
-                 *     }
-                 */
-                "application/json": components["schemas"]["KeyplaneRotation"];
-            };
-        };
-        /** @description A page of audit events. */
-        KeyplaneAuditEventList: {
-            headers: {
-                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "data": [
-                 *         {
-                 *           "id": "0f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19",
-                 *           "occurredAt": "2025-01-15T09:30:00Z",
-                 *           "action": "api_key.created",
-                 *           "actorKeyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
-                 *           "targetId": "4a3b2c1d-0e9f-4867-9a5b-4c3d2e1f0a9b",
-                 *           "requestId": "b0658b67-8ea3-46de-a3b8-18c3f5347def",
-                 *           "details": {
-                 *             "dialect": "discue"
-                 *           }
-                 *         }
-                 *       ],
-                 *       "nextCursor": null
-                 *     }
-                 */
-                "application/json": components["schemas"]["KeyplaneAuditEventList"];
-            };
-        };
         /** @description Bad Request. The request body or a parameter is invalid. */
         KeyplaneBadRequest: {
             headers: {
@@ -1659,44 +1533,6 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["DiscueError"];
-            };
-        };
-        /** @description Ok */
-        DiscueOk: {
-            headers: {
-                "X-Request-Id": components["headers"]["DiscueRequestId"];
-                [name: string]: unknown;
-            };
-            content?: never;
-        };
-        /** @description Ok */
-        DiscueApiKeyListOk: {
-            headers: {
-                "X-Request-Id": components["headers"]["DiscueRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["DiscueApiKeyList"];
-            };
-        };
-        /** @description Ok. The secret in `api_key` is shown only once. */
-        DiscueApiKeyCreatedOk: {
-            headers: {
-                "X-Request-Id": components["headers"]["DiscueRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["DiscueApiKeyCreated"];
-            };
-        };
-        /** @description Ok */
-        DiscueApiKeyOk: {
-            headers: {
-                "X-Request-Id": components["headers"]["DiscueRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["DiscueApiKeyResponse"];
             };
         };
         /** @description Bad Request */
@@ -2003,25 +1839,6 @@ export interface components {
                 "application/json": components["schemas"]["AerospikeError"];
             };
         };
-        /** @description The access token was issued. */
-        AerospikeTokenIssued: {
-            headers: {
-                "X-Request-Id": components["headers"]["AerospikeRequestId"];
-                "Cache-Control": components["headers"]["AerospikeCacheControlNoStore"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI5ZDFjNmUyYS0zZjRiLTRjOGUtOWE3ZC0yYjVlNmYxYTBjMzQifQ.c2lnbmF0dXJl",
-                 *       "token_type": "Bearer",
-                 *       "expires_in": 3600,
-                 *       "scope": "read:api-key create:api-key delete:api-key"
-                 *     }
-                 */
-                "application/json": components["schemas"]["AerospikeToken"];
-            };
-        };
         /** @description The token request is invalid (RFC 6749, section 5.2). */
         AerospikeOAuthBadRequest: {
             headers: {
@@ -2059,49 +1876,6 @@ export interface components {
                 "application/json": components["schemas"]["AerospikeOAuthError"];
             };
         };
-        /** @description The API key was created. The secret in `clientSecret` is shown only once. */
-        AerospikeApiKeyCreated: {
-            headers: {
-                "X-Request-Id": components["headers"]["AerospikeRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "clientId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
-                 *       "clientSecret": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv",
-                 *       "name": "ci-pipeline"
-                 *     }
-                 */
-                "application/json": components["schemas"]["AerospikeApiKeyCreated"];
-            };
-        };
-        /** @description A page of the organization's API keys. */
-        AerospikeApiKeyListOk: {
-            headers: {
-                "X-Request-Id": components["headers"]["AerospikeRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "count": 1,
-                 *       "meta": {
-                 *         "total": 1,
-                 *         "limit": 10,
-                 *         "offset": 0
-                 *       },
-                 *       "apiKeys": [
-                 *         {
-                 *           "name": "ci-pipeline",
-                 *           "clientId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34"
-                 *         }
-                 *       ]
-                 *     }
-                 */
-                "application/json": components["schemas"]["AerospikeApiKeyList"];
-            };
-        };
         /** @description Bad Request. The request body or a parameter is invalid. */
         AerospikeBadRequest: {
             headers: {
@@ -2117,14 +1891,6 @@ export interface components {
                  */
                 "application/json": components["schemas"]["AerospikeError"];
             };
-        };
-        /** @description Successfully deleted the API key. */
-        AerospikeDeleted: {
-            headers: {
-                "X-Request-Id": components["headers"]["AerospikeRequestId"];
-                [name: string]: unknown;
-            };
-            content?: never;
         };
         /** @description Access token is missing or invalid */
         AerospikeUnauthorized: {
@@ -2249,36 +2015,6 @@ export interface components {
                 "application/json": components["schemas"]["DigaErrorResponseSchema"];
             };
         };
-        /** @description Successful Response */
-        DigaApiKeyPage: {
-            headers: {
-                "X-Request-Id": components["headers"]["DigaRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["DigaPaginatedResponseRedactedApiKeyResponseSchema"];
-            };
-        };
-        /** @description Successful Response */
-        DigaApiKeyCreatedResponse: {
-            headers: {
-                "X-Request-Id": components["headers"]["DigaRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["DigaApiKeyResponse"];
-            };
-        };
-        /** @description Successful Response */
-        DigaRedactedApiKey: {
-            headers: {
-                "X-Request-Id": components["headers"]["DigaRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": components["schemas"]["DigaRedactedApiKeyResponseSchema"];
-            };
-        };
         /** @description Unprocessable entity - Invalid pagination */
         DigaInvalidPagination: {
             headers: {
@@ -2294,16 +2030,6 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["DigaErrorResponseSchema"];
-            };
-        };
-        /** @description Successful Response */
-        DigaSuccessfulResponse: {
-            headers: {
-                "X-Request-Id": components["headers"]["DigaRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                "application/json": unknown;
             };
         };
         /**
@@ -2444,157 +2170,6 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["KadoseiError"];
-            };
-        };
-        /** @description The API key was revoked. */
-        KadoseiRevoked: {
-            headers: {
-                "X-Request-Id": components["headers"]["KadoseiRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /** @example {} */
-                "application/json": components["schemas"]["KadoseiEmpty"];
-            };
-        };
-        /** @description The applications of the organization. */
-        KadoseiApplicationListOk: {
-            headers: {
-                "X-Request-Id": components["headers"]["KadoseiRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "data": [
-                 *         {
-                 *           "id": "123e4567-e89b-12d3-a456-426614174000",
-                 *           "name": "Default",
-                 *           "isDefault": true,
-                 *           "createdAt": "2025-01-15T09:30:00Z"
-                 *         }
-                 *       ],
-                 *       "nextCursor": null
-                 *     }
-                 */
-                "application/json": components["schemas"]["KadoseiApplicationList"];
-            };
-        };
-        /** @description The application was created. */
-        KadoseiApplicationCreated: {
-            headers: {
-                "X-Request-Id": components["headers"]["KadoseiRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "id": "3f2b8c1d-5a6e-4f7a-9b8c-0d1e2f3a4b5c",
-                 *       "name": "Billing service",
-                 *       "isDefault": false,
-                 *       "description": "Keys used by the billing service.",
-                 *       "createdAt": "2025-01-15T09:30:00Z"
-                 *     }
-                 */
-                "application/json": components["schemas"]["KadoseiApplication"];
-            };
-        };
-        /** @description The application. */
-        KadoseiApplicationOk: {
-            headers: {
-                "X-Request-Id": components["headers"]["KadoseiRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "id": "3f2b8c1d-5a6e-4f7a-9b8c-0d1e2f3a4b5c",
-                 *       "name": "Billing service",
-                 *       "isDefault": false,
-                 *       "description": "Keys used by the billing service.",
-                 *       "createdAt": "2025-01-15T09:30:00Z"
-                 *     }
-                 */
-                "application/json": components["schemas"]["KadoseiApplication"];
-            };
-        };
-        /** @description The API key was created. The secret in `key` is shown only once. */
-        KadoseiApiKeyCreated: {
-            headers: {
-                "X-Request-Id": components["headers"]["KadoseiRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
-                 *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
-                 *       "name": "ci-pipeline",
-                 *       "prefix": "kp_AbC9",
-                 *       "permissions": [
-                 *         "api_keys.read"
-                 *       ],
-                 *       "status": "enabled",
-                 *       "createdAt": "2025-01-15T09:30:00Z",
-                 *       "expiresAt": "2030-01-15T09:30:00Z",
-                 *       "lastUsedAt": null,
-                 *       "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv"
-                 *     }
-                 */
-                "application/json": components["schemas"]["KadoseiApiKeyCreated"];
-            };
-        };
-        /** @description The API key, without its secret. */
-        KadoseiApiKeyOk: {
-            headers: {
-                "X-Request-Id": components["headers"]["KadoseiRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
-                 *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
-                 *       "name": "ci-pipeline",
-                 *       "prefix": "kp_AbC9",
-                 *       "permissions": [
-                 *         "api_keys.read"
-                 *       ],
-                 *       "status": "enabled",
-                 *       "createdAt": "2025-01-15T09:30:00Z",
-                 *       "expiresAt": "2030-01-15T09:30:00Z",
-                 *       "lastUsedAt": "2025-02-01T12:00:00Z"
-                 *     }
-                 */
-                "application/json": components["schemas"]["KadoseiApiKey"];
-            };
-        };
-        /** @description The API keys of the application, without their secrets. */
-        KadoseiApiKeyListOk: {
-            headers: {
-                "X-Request-Id": components["headers"]["KadoseiRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "data": [
-                 *         {
-                 *           "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
-                 *           "applicationId": "123e4567-e89b-12d3-a456-426614174000",
-                 *           "name": "ci-pipeline",
-                 *           "prefix": "kp_AbC9",
-                 *           "permissions": null,
-                 *           "status": "enabled",
-                 *           "createdAt": "2025-01-15T09:30:00Z",
-                 *           "expiresAt": null,
-                 *           "lastUsedAt": null
-                 *         }
-                 *       ],
-                 *       "nextCursor": null
-                 *     }
-                 */
-                "application/json": components["schemas"]["KadoseiApiKeyList"];
             };
         };
         /** @description Bad Request */
@@ -2754,7 +2329,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["KeyplaneHealthy"];
+            /** @description The service is healthy and the key store is reachable. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneHealth"];
+                };
+            };
             406: components["responses"]["KeyplaneNotAcceptable"];
             413: components["responses"]["KeyplaneContentTooLarge"];
             500: components["responses"]["KeyplaneInternalServerError"];
@@ -2770,7 +2359,27 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["KeyplaneOpenApiDocument"];
+            /** @description This merged OpenAPI document. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        openapi: "3.1.0";
+                        info: {
+                            [key: string]: unknown;
+                        };
+                        paths: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
             406: components["responses"]["KeyplaneNotAcceptable"];
             413: components["responses"]["KeyplaneContentTooLarge"];
             500: components["responses"]["KeyplaneInternalServerError"];
@@ -2794,7 +2403,28 @@ export interface operations {
             };
         };
         responses: {
-            201: components["responses"]["KeyplaneOrganizationCreated"];
+            /** @description The organization was created. The admin key secret is shown only once. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "5b7e2c90-1d3f-4a6b-8c9d-0e1f2a3b4c5d",
+                     *       "name": "Acme Corp",
+                     *       "createdAt": "2025-01-15T09:30:00Z",
+                     *       "defaultApplicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *       "adminKey": {
+                     *         "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *         "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneOrganizationCreated"];
+                };
+            };
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
@@ -2826,7 +2456,29 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["KeyplaneVerification"];
+            /** @description The outcome of the verification, valid or not. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "valid": true,
+                     *       "code": "VALID",
+                     *       "keyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *       "name": "customer-42",
+                     *       "permissions": [
+                     *         "invoices.read"
+                     *       ],
+                     *       "expiresAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneVerification"];
+                };
+            };
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
@@ -2858,7 +2510,23 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["KeyplaneRotation"];
+            /** @description The secret was replaced. The new secret is shown only once. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *       "key": "kp_XyZ0AbC9123456789abcdefghijklmnopqrstuv",
+                     *       "previousKeyExpiresAt": "2025-01-15T10:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneRotation"];
+                };
+            };
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
@@ -2884,7 +2552,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["KeyplaneAuditEventList"];
+            /** @description A page of audit events. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "0f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19",
+                     *           "occurredAt": "2025-01-15T09:30:00Z",
+                     *           "action": "api_key.created",
+                     *           "actorKeyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *           "targetId": "4a3b2c1d-0e9f-4867-9a5b-4c3d2e1f0a9b",
+                     *           "requestId": "b0658b67-8ea3-46de-a3b8-18c3f5347def",
+                     *           "details": {
+                     *             "dialect": "discue"
+                     *           }
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneAuditEventList"];
+                };
+            };
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
@@ -2913,7 +2608,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["DiscueApiKeyListOk"];
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DiscueRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscueApiKeyList"];
+                };
+            };
             400: components["responses"]["DiscueBadRequest"];
             401: components["responses"]["DiscueUnauthorized"];
             402: components["responses"]["DiscuePaymentRequired"];
@@ -2963,7 +2667,16 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["DiscueApiKeyCreatedOk"];
+            /** @description Ok. The secret in `api_key` is shown only once. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DiscueRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscueApiKeyCreated"];
+                };
+            };
             400: components["responses"]["DiscueBadRequest"];
             401: components["responses"]["DiscueUnauthorized"];
             402: components["responses"]["DiscuePaymentRequired"];
@@ -2997,7 +2710,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["DiscueApiKeyOk"];
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DiscueRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiscueApiKeyResponse"];
+                };
+            };
             400: components["responses"]["DiscueBadRequest"];
             401: components["responses"]["DiscueUnauthorized"];
             402: components["responses"]["DiscuePaymentRequired"];
@@ -3040,7 +2762,14 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["DiscueOk"];
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DiscueRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             400: components["responses"]["DiscueBadRequest"];
             401: components["responses"]["DiscueUnauthorized"];
             402: components["responses"]["DiscuePaymentRequired"];
@@ -3074,7 +2803,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["DiscueOk"];
+            /** @description Ok */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DiscueRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             400: components["responses"]["DiscueBadRequest"];
             401: components["responses"]["DiscueUnauthorized"];
             402: components["responses"]["DiscuePaymentRequired"];
@@ -3122,7 +2858,25 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["AerospikeTokenIssued"];
+            /** @description The access token was issued. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                    "Cache-Control": components["headers"]["AerospikeCacheControlNoStore"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI5ZDFjNmUyYS0zZjRiLTRjOGUtOWE3ZC0yYjVlNmYxYTBjMzQifQ.c2lnbmF0dXJl",
+                     *       "token_type": "Bearer",
+                     *       "expires_in": 3600,
+                     *       "scope": "read:api-key create:api-key delete:api-key"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AerospikeToken"];
+                };
+            };
             400: components["responses"]["AerospikeOAuthBadRequest"];
             401: components["responses"]["AerospikeOAuthInvalidClient"];
             406: components["responses"]["AerospikeNotAcceptable"];
@@ -3145,7 +2899,32 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["AerospikeApiKeyListOk"];
+            /** @description A page of the organization's API keys. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 1,
+                     *       "meta": {
+                     *         "total": 1,
+                     *         "limit": 10,
+                     *         "offset": 0
+                     *       },
+                     *       "apiKeys": [
+                     *         {
+                     *           "name": "ci-pipeline",
+                     *           "clientId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AerospikeApiKeyList"];
+                };
+            };
             400: components["responses"]["AerospikeBadRequest"];
             401: components["responses"]["AerospikeUnauthorized"];
             403: components["responses"]["AerospikeForbidden"];
@@ -3173,7 +2952,23 @@ export interface operations {
             };
         };
         responses: {
-            201: components["responses"]["AerospikeApiKeyCreated"];
+            /** @description The API key was created. The secret in `clientSecret` is shown only once. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "clientId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *       "clientSecret": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv",
+                     *       "name": "ci-pipeline"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AerospikeApiKeyCreated"];
+                };
+            };
             400: components["responses"]["AerospikeBadRequest"];
             401: components["responses"]["AerospikeUnauthorized"];
             403: components["responses"]["AerospikeForbidden"];
@@ -3195,7 +2990,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            204: components["responses"]["AerospikeDeleted"];
+            /** @description Successfully deleted the API key. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["AerospikeRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             401: components["responses"]["AerospikeUnauthorized"];
             403: components["responses"]["AerospikeForbidden"];
             404: components["responses"]["AerospikeNotFound"];
@@ -3220,7 +3022,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["DigaApiKeyPage"];
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DigaRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DigaPaginatedResponseRedactedApiKeyResponseSchema"];
+                };
+            };
             403: components["responses"]["DigaForbidden"];
             406: components["responses"]["DigaNotAcceptable"];
             413: components["responses"]["DigaContentTooLarge"];
@@ -3252,7 +3063,16 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["DigaApiKeyCreatedResponse"];
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DigaRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DigaApiKeyResponse"];
+                };
+            };
             403: components["responses"]["DigaForbidden"];
             406: components["responses"]["DigaNotAcceptable"];
             413: components["responses"]["DigaContentTooLarge"];
@@ -3273,7 +3093,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["DigaRedactedApiKey"];
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DigaRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DigaRedactedApiKeyResponseSchema"];
+                };
+            };
             403: components["responses"]["DigaForbidden"];
             404: components["responses"]["DigaApiKeyNotFound"];
             406: components["responses"]["DigaNotAcceptable"];
@@ -3295,7 +3124,16 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["DigaSuccessfulResponse"];
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DigaRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
             403: components["responses"]["DigaForbidden"];
             404: components["responses"]["DigaApiKeyNotFound"];
             406: components["responses"]["DigaNotAcceptable"];
@@ -3330,7 +3168,16 @@ export interface operations {
             };
         };
         responses: {
-            200: components["responses"]["DigaRedactedApiKey"];
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["DigaRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DigaRedactedApiKeyResponseSchema"];
+                };
+            };
             403: components["responses"]["DigaForbidden"];
             404: components["responses"]["DigaApiKeyNotFound"];
             406: components["responses"]["DigaNotAcceptable"];
@@ -3357,7 +3204,29 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["KadoseiApplicationListOk"];
+            /** @description The applications of the organization. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "123e4567-e89b-12d3-a456-426614174000",
+                     *           "name": "Default",
+                     *           "isDefault": true,
+                     *           "createdAt": "2025-01-15T09:30:00Z"
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KadoseiApplicationList"];
+                };
+            };
             400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
@@ -3386,7 +3255,25 @@ export interface operations {
             };
         };
         responses: {
-            201: components["responses"]["KadoseiApplicationCreated"];
+            /** @description The application was created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1d-5a6e-4f7a-9b8c-0d1e2f3a4b5c",
+                     *       "name": "Billing service",
+                     *       "isDefault": false,
+                     *       "description": "Keys used by the billing service.",
+                     *       "createdAt": "2025-01-15T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KadoseiApplication"];
+                };
+            };
             400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
@@ -3408,7 +3295,25 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["KadoseiApplicationOk"];
+            /** @description The application. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "3f2b8c1d-5a6e-4f7a-9b8c-0d1e2f3a4b5c",
+                     *       "name": "Billing service",
+                     *       "isDefault": false,
+                     *       "description": "Keys used by the billing service.",
+                     *       "createdAt": "2025-01-15T09:30:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KadoseiApplication"];
+                };
+            };
             400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
@@ -3439,7 +3344,34 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["KadoseiApiKeyListOk"];
+            /** @description The API keys of the application, without their secrets. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *           "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *           "name": "ci-pipeline",
+                     *           "prefix": "kp_AbC9",
+                     *           "permissions": null,
+                     *           "status": "enabled",
+                     *           "createdAt": "2025-01-15T09:30:00Z",
+                     *           "expiresAt": null,
+                     *           "lastUsedAt": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KadoseiApiKeyList"];
+                };
+            };
             400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
@@ -3475,7 +3407,32 @@ export interface operations {
             };
         };
         responses: {
-            201: components["responses"]["KadoseiApiKeyCreated"];
+            /** @description The API key was created. The secret in `key` is shown only once. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *       "name": "ci-pipeline",
+                     *       "prefix": "kp_AbC9",
+                     *       "permissions": [
+                     *         "api_keys.read"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "createdAt": "2025-01-15T09:30:00Z",
+                     *       "expiresAt": "2030-01-15T09:30:00Z",
+                     *       "lastUsedAt": null,
+                     *       "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KadoseiApiKeyCreated"];
+                };
+            };
             400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
@@ -3500,7 +3457,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["KadoseiApiKeyOk"];
+            /** @description The API key, without its secret. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *       "name": "ci-pipeline",
+                     *       "prefix": "kp_AbC9",
+                     *       "permissions": [
+                     *         "api_keys.read"
+                     *       ],
+                     *       "status": "enabled",
+                     *       "createdAt": "2025-01-15T09:30:00Z",
+                     *       "expiresAt": "2030-01-15T09:30:00Z",
+                     *       "lastUsedAt": "2025-02-01T12:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KadoseiApiKey"];
+                };
+            };
             400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
@@ -3525,7 +3506,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: components["responses"]["KadoseiRevoked"];
+            /** @description The API key was revoked. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KadoseiRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": components["schemas"]["KadoseiEmpty"];
+                };
+            };
             400: components["responses"]["KadoseiBadRequest"];
             401: components["responses"]["KadoseiUnauthorized"];
             403: components["responses"]["KadoseiForbidden"];
