@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { ApiKey, AuditEvent, KeyBySecret, KeyplaneStore } from '@keyplane/core';
+import { describe, expect, it } from 'vitest';
+import { withKeyCache } from '../src/index.js';
+
+/** A store that counts reads and answers from a map, to watch the cache in front of it. */
+function countingStore() {
+  const keys = new Map<string, ApiKey>();
+  const reads = { bySecret: 0, byId: 0 };
+  const key = (id: string): ApiKey => ({
+    id,
+    organizationId: 'org',
+    applicationId: 'app',
+    name: 'k',
+    status: 'enabled',
+    access: { restricted: false },
+    hint: 'kp_abcd',
+    lastFour: 'wxyz',
+    createdBy: null,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+    lastUsedAt: null,
+    expiresAt: null,
+    rotatedAt: null,
+    previousSecretExpiresAt: null,
+    secretGeneration: 1,
+  });
+  const store = {
+    async findKeyBySecretHash(hash: string): Promise<KeyBySecret | null> {
+      reads.bySecret += 1;
+      const found = keys.get(hash);
+      return found ? { key: found, matched: 'current' } : null;
+    },
+    async findKeyById(_organizationId: string, id: string) {
+      reads.byId += 1;
+      return [...keys.values()].find((candidate) => candidate.id === id) ?? null;
+    },
+    async deleteKey(_organizationId: string, id: string) {
+      for (const [hash, candidate] of keys) if (candidate.id === id) keys.delete(hash);
+      return true;
+    },
+    async updateKey(_organizationId: string, id: string) {
+      for (const [hash, candidate] of keys)
+        if (candidate.id === id) keys.set(hash, { ...candidate, status: 'disabled' });
+      return null;
+    },
+  } as unknown as KeyplaneStore;
+  return { store, keys, reads, key };
+}
+
+const audit = {} as AuditEvent;
+
+describe('the key cache', () => {
+  it('serves repeated lookups from memory', async () => {
+    const { store, keys, reads, key } = countingStore();
+    keys.set('digest', key('k1'));
+    const cached = withKeyCache(store);
+    for (let index = 0; index < 5; index += 1) await cached.findKeyBySecretHash('digest');
+    expect(reads.bySecret).toBe(1);
+  });
+
+  it('never serves a key after a write changed or removed it', async () => {
+    const { store, keys, key } = countingStore();
+    keys.set('digest', key('k1'));
+    const cached = withKeyCache(store);
+    await cached.findKeyBySecretHash('digest');
+    await cached.updateKey('org', 'k1', () => ({ change: { status: 'disabled', updatedAt: new Date() }, audit }));
+    expect((await cached.findKeyBySecretHash('digest'))?.key.status).toBe('disabled');
+    await cached.deleteKey('org', 'k1', undefined, audit);
+    expect(await cached.findKeyBySecretHash('digest')).toBeNull();
+  });
+
+  it('does not keep a read that a write overtook', async () => {
+    const { store, keys, key } = countingStore();
+    keys.set('digest', key('k1'));
+    const cached = withKeyCache(store);
+    const read = cached.findKeyBySecretHash('digest');
+    await cached.deleteKey('org', 'k1', undefined, audit);
+    await read;
+    expect(await cached.findKeyBySecretHash('digest')).toBeNull();
+  });
+
+  it('does not remember misses, and answers by id only within the organization', async () => {
+    const { store, keys, key, reads } = countingStore();
+    const cached = withKeyCache(store);
+    expect(await cached.findKeyBySecretHash('later')).toBeNull();
+    keys.set('later', key('k2'));
+    expect((await cached.findKeyBySecretHash('later'))?.key.id).toBe('k2');
+    await cached.findKeyById('org', 'k2');
+    expect(await cached.findKeyById(randomUUID(), 'k2')).toBeNull();
+    expect(reads.byId).toBe(1);
+  });
+});
