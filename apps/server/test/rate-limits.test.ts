@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { diga } from '@keyplane/client';
+import { requireService } from '@keyplane/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimits } from '../src/http/rate-limits.js';
@@ -109,13 +110,15 @@ describe('the failed-authentication lockout', () => {
   });
 });
 
-describe.runIf(process.env.REDIS_URL)('limits shared through Redis', () => {
+const REDIS_URL = requireService('REDIS_URL');
+
+describe.runIf(REDIS_URL)('limits shared through Redis', () => {
   const clients: Redis[] = [];
   afterAll(async () => {
     await Promise.all(clients.map((client) => client.quit()));
   });
   const instance = async () => {
-    const redis = new Redis(process.env.REDIS_URL as string);
+    const redis = new Redis(REDIS_URL as string);
     clients.push(redis);
     await redis.ping();
     return new RateLimits({ perKeyPerMinute: 4, failedAuthPerMinute: 2, lockoutSeconds: 30, redis });
