@@ -6,6 +6,7 @@ import { createKeyplaneClient, diga, keyplane } from '@keyplane/client';
 import { createTestSchema, databaseUrl, STORE_KINDS } from '@keyplane/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServerProcess } from './support/process.js';
+import { until } from './support/wait.js';
 
 const ROOT_KEY = `crash-root-${randomUUID()}`;
 const cleanups: (() => Promise<void>)[] = [];
@@ -49,10 +50,6 @@ function writeLoad(url: string, workers = 8) {
   });
   return {
     acknowledged,
-    /** Resolves once more than `count` writes have been acknowledged, however long that takes. */
-    async beyond(count: number) {
-      while (acknowledged.length <= count) await new Promise((resolve) => setTimeout(resolve, 20));
-    },
     stop: async () => {
       running = false;
       await Promise.all(loops);
@@ -72,7 +69,7 @@ describe.each(STORE_KINDS)('crash safety on the %s store', (kind) => {
     const settings = await storeSettings(kind);
     const first = await startServerProcess(settings);
     const load = writeLoad(first.url);
-    await load.beyond(10);
+    await until(() => load.acknowledged.length > 10);
     first.child.kill('SIGKILL');
     await load.stop();
     expect(load.acknowledged.length).toBeGreaterThan(10);
@@ -92,13 +89,13 @@ describe.each(STORE_KINDS)('crash safety on the %s store', (kind) => {
     } while (cursor);
     expect(keys.filter((id) => !created.has(id))).toEqual([]);
     expect(keys.length).toBeGreaterThanOrEqual(load.acknowledged.length);
-  }, 60_000);
+  });
 
   it('stops cleanly on SIGTERM under load, answering what it accepted and keeping all it acknowledged', async () => {
     const settings = await storeSettings(kind);
     const server = await startServerProcess(settings);
     const load = writeLoad(server.url, 8);
-    await load.beyond(10);
+    await until(() => load.acknowledged.length > 10);
     const settled = Promise.allSettled(
       Array.from({ length: 10 }, () =>
         rootClient(server.url).POST('/v1/api_key/', { body: { name: 'in flight', restricted: false } }),
@@ -116,5 +113,5 @@ describe.each(STORE_KINDS)('crash safety on the %s store', (kind) => {
     const restarted = await startServerProcess(settings);
     cleanups.push(async () => void (await restarted.stop()));
     await expectAllStored(restarted.url, load.acknowledged);
-  }, 60_000);
+  });
 });

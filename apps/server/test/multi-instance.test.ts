@@ -71,9 +71,12 @@ describe.runIf(STORE_KINDS.includes('postgres'))('several instances on one Postg
   it('ends a rotation’s grace period on every instance at once', async () => {
     const { id, value } = await diga.createKey(root(0), { name: 'rotating', restricted: false });
     const rotation = await keyplane.rotateKey(root(0), id, 2);
-    expect(await accepted(1, { bearer: value as string })).toBe(true);
-    expect(await accepted(1, { bearer: rotation.key })).toBe(true);
     const graceEnd = Date.parse(rotation.previousKeyExpiresAt as string);
+    // The old secret works while the grace period lasts. A busy machine may answer only after
+    // it ended, so an answer is held to that only when it came back within the period.
+    const previousDuringGrace = await accepted(1, { bearer: value as string });
+    if (Date.now() < graceEnd) expect(previousDuringGrace).toBe(true);
+    expect(await accepted(1, { bearer: rotation.key })).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, graceEnd - Date.now()) + 50));
     expect(await accepted(1, { bearer: value as string })).toBe(false);
     expect(await accepted(0, { bearer: value as string })).toBe(false);

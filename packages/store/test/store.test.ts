@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Access, type ApiKey, type AuditEvent, grant, type KeyplaneStore, type NewKey } from '@keyplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
+// By path: @keyplane/testing depends on this package, so this package cannot depend on it.
+import { requireService } from '../../testing/src/services.js';
 import {
   createEmbeddedStoreTemplate,
   createKeyplaneStore,
@@ -19,8 +21,8 @@ import {
 } from '../src/index.js';
 
 type Kind = 'embedded' | 'postgres';
-const KINDS: Kind[] = process.env.DATABASE_URL ? ['embedded', 'postgres'] : ['embedded'];
-const DATABASE_URL = process.env.DATABASE_URL ?? '';
+const DATABASE_URL = requireService('DATABASE_URL') ?? '';
+const KINDS: Kind[] = DATABASE_URL ? ['embedded', 'postgres'] : ['embedded'];
 
 const opened: KeyplaneStore[] = [];
 /** One migrated embedded database for the file; each test opens a copy of its own. */

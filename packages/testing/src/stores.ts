@@ -7,14 +7,17 @@ import {
   openPostgres,
   openPostgresStore,
 } from '@keyplane/store';
+import { requireService } from './services.js';
 
 export type StoreKind = 'embedded' | 'postgres';
 
 /**
  * The stores the suite runs against: always the embedded one, and PostgreSQL as well
- * when `DATABASE_URL` names a server.
+ * when `DATABASE_URL` names a server. Under CI a missing `DATABASE_URL` fails the run.
  */
-export const STORE_KINDS: readonly StoreKind[] = process.env.DATABASE_URL ? ['embedded', 'postgres'] : ['embedded'];
+export const STORE_KINDS: readonly StoreKind[] = requireService('DATABASE_URL')
+  ? ['embedded', 'postgres']
+  : ['embedded'];
 
 export const databaseUrl = (): string => {
   const url = process.env.DATABASE_URL;

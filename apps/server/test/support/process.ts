@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+const START_HANG_GUARD_MS = 5 * 60_000;
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -54,7 +55,11 @@ export async function startServerProcess(
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${stdout}\n${stderr}`)), 30_000);
+    // A guard against a hung start only: a busy machine may take long to start a server.
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${stdout}\n${stderr}`)),
+      START_HANG_GUARD_MS,
+    );
     const check = () => {
       for (const line of stdout.split('\n')) {
         if (!line.startsWith('{')) continue;

@@ -1,4 +1,4 @@
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createKeyplaneClient, credentialHeaders, discue, KeyplaneRequestError } from '../src/index.js';
 
 function recordingFetch(status: number, body: unknown) {
@@ -35,7 +35,6 @@ describe('the keyplane client', () => {
     const client = createKeyplaneClient({ baseUrl: 'http://keyplane.test', fetch });
     const created = await discue.createKey(client, { name: 'n' });
     expect(created).toEqual({ id: 'i', secret: 's' });
-    expectTypeOf(created).toEqualTypeOf<{ id: string; secret: string }>();
   });
 
   it('raises the dialect’s error body with its status', async () => {
@@ -44,17 +43,5 @@ describe('the keyplane client', () => {
     const failure = await discue.getKey(client, 'x').catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(KeyplaneRequestError);
     expect(failure).toMatchObject({ status: 404, body: { title: 'Not Found', status: 404 } });
-  });
-
-  it('rejects, at compile time, a call the contract does not allow', () => {
-    const client = createKeyplaneClient({ baseUrl: 'http://keyplane.test' });
-    const callWithWrongParameter = () =>
-      // @ts-expect-error the discue item path is named by api_key_id
-      client.GET('/v1/api_keys/{api_key_id}', { params: { path: { id: 'x' } } });
-    const callUnknownPath = () =>
-      // @ts-expect-error keyplane has no such path
-      client.GET('/v1/api_keys/{api_key_id}/secret', {});
-    expect(typeof callWithWrongParameter).toBe('function');
-    expect(typeof callUnknownPath).toBe('function');
   });
 });
