@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { NodeFS } from '@electric-sql/pglite/nodefs';
+import { groupCommits } from './group-commit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 
 function executor(db: Pick<PGlite, 'query' | 'exec'>): SqlExecutor {
@@ -46,7 +47,7 @@ class PrivateNodeFS extends NodeFS {
 function sqlDatabase(db: PGlite): SqlDatabase {
   return {
     ...executor(db),
-    transaction: (work) => db.transaction((tx) => work(executor(tx))),
+    transaction: groupCommits((work) => db.transaction((tx) => work(executor(tx)))),
     close: () => db.close(),
   };
 }
