@@ -54,7 +54,9 @@ beforeAll(async () => {
 
 afterAll(() => server?.stop());
 
-describe('keyplane (the CLI)', () => {
+// Each run of the binary is a Node start-up; under a loaded machine a long test takes a while.
+// The timeout is only a hang guard.
+describe('keyplane (the CLI)', { timeout: 300_000 }, () => {
   it('creates an organization, its admin key shown once with a warning', async () => {
     const run = await keyplane(['orgs', 'create', 'Globex'], { KEYPLANE_KEY: server.rootKey });
     expect(run.code).toBe(0);
