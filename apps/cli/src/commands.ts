@@ -370,11 +370,12 @@ async function tail(c: Context, options: { limit: number; follow?: boolean; inte
   const print = (events: AuditEvent[]) => {
     for (const event of events) c.output.line(c.output.json ? JSON.stringify(event) : line(row(event)));
   };
-  const seen = new Set(first.data.map((event) => event.id));
-  if (!c.output.json) c.output.line(line(columns.map((column) => column.toUpperCase())));
-  print(oldestFirst);
   const stopped = new AbortController();
   process.once('SIGINT', () => stopped.abort());
+  if (!c.output.json) c.output.line(line(columns.map((column) => column.toUpperCase())));
+  print(oldestFirst);
+  // The ids of the newest events printed: a poll reads back, newest first, until it meets one.
+  let newest = new Set(first.data.map((event) => event.id));
   while (!stopped.signal.aborted) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, options.interval);
@@ -384,9 +385,16 @@ async function tail(c: Context, options: { limit: number; follow?: boolean; inte
       });
     });
     if (stopped.signal.aborted) break;
-    const page = await keyplane.listAuditEvents(c.bearer, { limit: 100 });
-    const fresh = page.data.filter((event) => !seen.has(event.id));
-    for (const event of fresh) seen.add(event.id);
+    const fresh: AuditEvent[] = [];
+    let cursor: string | undefined;
+    for (let pages = 0; pages < 10; pages += 1) {
+      const page = await keyplane.listAuditEvents(c.bearer, { limit: 100, ...(cursor ? { cursor } : {}) });
+      const met = page.data.findIndex((event) => newest.has(event.id));
+      fresh.push(...(met === -1 ? page.data : page.data.slice(0, met)));
+      if (met !== -1 || !page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    if (fresh.length > 0) newest = new Set(fresh.map((event) => event.id));
     print(fresh.reverse());
   }
 }
