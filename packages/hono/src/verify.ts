@@ -30,9 +30,14 @@ export interface KeyplaneAuthOptions {
   readonly timeoutMs?: number;
   /** The fetch keyplane is called with (tests, proxies, service bindings). */
   readonly fetch?: (request: Request) => Promise<Response>;
+  /**
+   * Told why keyplane could not be asked (unreachable, too slow, or it refused the platform's
+   * credential) each time a request is answered 503: for your logs.
+   */
+  readonly onError?: (error: unknown) => void;
 }
 
-/** What a request was answered when it may not pass: its status and a problem-details body. */
+/** The outcome for one request: the verified key, or the answer to give instead (401, 403 or 503). */
 export type Verdict =
   | { readonly ok: true; readonly key: VerifiedKey }
   | { readonly ok: false; readonly response: Response };
@@ -98,10 +103,11 @@ export function createVerifier(options: KeyplaneAuthOptions): (request: Request)
           signal: AbortSignal.timeout(timeoutMs),
         })
         .then(({ data, response }) => {
-          if (!response.ok || !data) throw new Error(`keyplane answered ${response.status}`);
+          if (!response.ok || !data) throw new Error(`keyplane's verify operation answered ${response.status}`);
           return data;
         });
-    } catch {
+    } catch (error) {
+      options.onError?.(error);
       return {
         ok: false,
         response: problem(503, 'Service Unavailable', 'The API key could not be verified; try again later.', {

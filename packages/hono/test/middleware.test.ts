@@ -123,9 +123,13 @@ describe('keyplaneAuth (Hono)', () => {
 
   it('answers 503 when its own credential may not verify keys', async () => {
     const weak = (await newKey('no-verify', ['invoices.read'])).secret;
-    const hono = new Hono<KeyplaneEnv>().use(keyplaneAuth({ baseUrl: server.url, credential: weak }));
+    const errors: unknown[] = [];
+    const hono = new Hono<KeyplaneEnv>().use(
+      keyplaneAuth({ baseUrl: server.url, credential: weak, onError: (error) => errors.push(error) }),
+    );
     hono.get('/', (c) => c.text('reached'));
     expect((await hono.request('/', { headers: { 'X-API-KEY': weak } })).status).toBe(503);
+    expect(String(errors[0])).toContain('answered 403');
   });
 
   it('refuses malformed permissions when it is built, not on every request', () => {
