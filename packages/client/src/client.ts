@@ -1,7 +1,7 @@
-import type { paths } from '@keyplane/contract';
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch';
+import type { paths } from './generated/openapi.js';
 
-export type { components, operations, paths } from '@keyplane/contract';
+export type { components, operations, paths } from './generated/openapi.js';
 
 export type KeyplaneClient = Client<paths>;
 

@@ -1,5 +1,7 @@
-import type { components, DialectName } from '@keyplane/contract';
+// Only a type, checked here and erased from the build: the published client needs no contract package.
+import type { DialectName as ContractDialectName } from '@keyplane/contract';
 import { type KeyplaneClient, KeyplaneRequestError } from './client.js';
+import type { components } from './generated/openapi.js';
 
 type Answer<T> = { data?: T; error?: unknown; response: Response };
 
@@ -173,4 +175,7 @@ export const keyplane = {
 };
 
 /** Every dialect's helpers, by the contract's names of them. */
-export const dialects = { keyplane, discue, aerospike, diga, kadosei } satisfies Record<DialectName, object>;
+export const dialects = { keyplane, discue, aerospike, diga, kadosei } satisfies Record<ContractDialectName, object>;
+
+/** The dialects keyplane speaks, by name. */
+export type DialectName = keyof typeof dialects;

@@ -1,3 +1,2 @@
-export type { DialectName } from '@keyplane/contract';
 export * from './client.js';
-export { aerospike, dialects, diga, discue, kadosei, keyplane } from './dialects.js';
+export { aerospike, type DialectName, dialects, diga, discue, kadosei, keyplane } from './dialects.js';

@@ -1,6 +1,8 @@
 /**
- * `pnpm generate`: spec/dialects/*.yaml → spec/openapi.yaml → src/generated/openapi.ts.
- * Both outputs are committed; CI regenerates them and fails when they differ.
+ * `pnpm generate`: spec/dialects/*.yaml → spec/openapi.yaml → src/generated/openapi.ts, and the
+ * same types into the client (`packages/client/src/generated/openapi.ts`), so that the published
+ * client carries its own types and needs no contract package at run time.
+ * Every output is committed; CI regenerates them and fails when they differ.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import openapiTS, { astToString } from 'openapi-typescript';
@@ -9,7 +11,10 @@ import { DIALECTS } from '../src/dialects.ts';
 import { type DialectSource, mergeDialects } from './merge.ts';
 
 const specDir = new URL('../../../spec/', import.meta.url);
-const typesFile = new URL('../src/generated/openapi.ts', import.meta.url);
+const typesFiles = [
+  new URL('../src/generated/openapi.ts', import.meta.url),
+  new URL('../../client/src/generated/openapi.ts', import.meta.url),
+];
 
 async function loadSource(name: string, prefix: string): Promise<DialectSource> {
   const text = await readFile(new URL(`dialects/${name}.yaml`, specDir), 'utf8');
@@ -26,6 +31,7 @@ await writeFile(
 );
 
 const ast = await openapiTS(merged as never, { alphabetize: false, defaultNonNullable: false });
-await writeFile(typesFile, `// ${notice}\n\n${astToString(ast)}`);
+const types = `// ${notice}\n\n${astToString(ast)}`;
+await Promise.all(typesFiles.map((file) => writeFile(file, types)));
 
-console.log(`merged ${1 + others.length} sources into spec/openapi.yaml and src/generated/openapi.ts`);
+console.log(`merged ${1 + others.length} sources into spec/openapi.yaml and the generated types`);
