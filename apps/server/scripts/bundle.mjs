@@ -44,12 +44,19 @@ await build({
   // Optional native or tracing add-ons that the server never loads.
   external: ['pg-native', '@opentelemetry/api'],
   // The CommonJS dependencies (pg, ioredis, pino) call require() for Node's own modules.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   plugins: [contractBesideBundle],
   legalComments: 'none',
   logLevel: 'warning',
 });
-await copyFile(fileURLToPath(new URL(IN_REPOSITORY.slice(1, -1), new URL(`file://${contractSource}`))), join(out, 'openapi.yaml'));
-const pglite = dirname(createRequire(join(server, '../../packages/store/package.json')).resolve('@electric-sql/pglite'));
+await copyFile(
+  fileURLToPath(new URL(IN_REPOSITORY.slice(1, -1), new URL(`file://${contractSource}`))),
+  join(out, 'openapi.yaml'),
+);
+const pglite = dirname(
+  createRequire(join(server, '../../packages/store/package.json')).resolve('@electric-sql/pglite'),
+);
 for (const file of ['pglite.wasm', 'pglite.data', 'initdb.wasm']) await copyFile(join(pglite, file), join(out, file));
 process.stderr.write(`built ${out}\n`);

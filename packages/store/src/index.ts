@@ -1,12 +1,12 @@
 import type { KeyplaneStore } from '@keyplane/core';
-import { withKeyCache } from './key-cache.js';
+import { type KeyCacheHooks, withKeyCache } from './key-cache.js';
 import { createKeyplaneStore } from './keyplane-store.js';
 import { migrate } from './migrations.js';
 import { openPglite } from './pglite.js';
 import { openPostgres, type PostgresOptions, StoreUnavailableError } from './postgres.js';
 import { makeFolderPrivate } from './private-folder.js';
 
-export { withKeyCache } from './key-cache.js';
+export { type KeyCacheHooks, withKeyCache } from './key-cache.js';
 export { createKeyplaneStore } from './keyplane-store.js';
 export { MIGRATIONS, migrate } from './migrations.js';
 export { openPglite } from './pglite.js';
@@ -18,6 +18,8 @@ export interface EmbeddedStoreOptions {
   readonly dataDir?: string;
   /** Told when `dataDir` was open to other users and has been made private. */
   readonly onFolderTightened?: (dataDir: string, paths: readonly string[]) => void;
+  /** Told of the key cache's hits and misses. */
+  readonly keyCache?: KeyCacheHooks;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
   }
   const db = await openPglite(options.dataDir);
   await migrate(db);
-  return withKeyCache(createKeyplaneStore(db));
+  return withKeyCache(createKeyplaneStore(db), undefined, options.keyCache);
 }
 
 /** Opens a store on a PostgreSQL server and brings its schema up to date. */

@@ -6,7 +6,13 @@ import type { ApiKey, KeyBySecret, KeyplaneStore } from '@keyplane/core';
  * since every write then passes through here and drops what it changes before it
  * returns: a revoked key is never served from the cache.
  */
-export function withKeyCache(store: KeyplaneStore, maxEntries = 10_000): KeyplaneStore {
+/** Told of every look-up the cache answers (a hit) or passes on to the store (a miss), for metrics. */
+export interface KeyCacheHooks {
+  readonly onHit?: () => void;
+  readonly onMiss?: () => void;
+}
+
+export function withKeyCache(store: KeyplaneStore, maxEntries = 10_000, hooks: KeyCacheHooks = {}): KeyplaneStore {
   const bySecret = new Map<string, KeyBySecret>();
   const byId = new Map<string, ApiKey>();
   /** Digests looked up for each key id, to drop them when the key changes. */
@@ -39,7 +45,11 @@ export function withKeyCache(store: KeyplaneStore, maxEntries = 10_000): Keyplan
     // Only keys found are kept: a digest that names no key now may name one after a write.
     async findKeyBySecretHash(secretHash) {
       const cached = bySecret.get(secretHash);
-      if (cached) return cached;
+      if (cached) {
+        hooks.onHit?.();
+        return cached;
+      }
+      hooks.onMiss?.();
       const seen = writes;
       const found = await store.findKeyBySecretHash(secretHash);
       if (found && writes === seen) {
@@ -52,7 +62,11 @@ export function withKeyCache(store: KeyplaneStore, maxEntries = 10_000): Keyplan
     },
     async findKeyById(organizationId, id) {
       const cached = byId.get(id);
-      if (cached) return cached.organizationId === organizationId ? cached : null;
+      if (cached) {
+        hooks.onHit?.();
+        return cached.organizationId === organizationId ? cached : null;
+      }
+      hooks.onMiss?.();
       const seen = writes;
       const key = await store.findKeyById(organizationId, id);
       if (key && writes === seen) remember(byId, id, key);
