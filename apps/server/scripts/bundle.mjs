@@ -41,8 +41,8 @@ await build({
   format: 'esm',
   // The workspaces' own sources, as the tests use them: no compiled dist/ is needed.
   conditions: ['@keyplane/source'],
-  // Optional native or tracing add-ons that the server never loads.
-  external: ['pg-native', '@opentelemetry/api'],
+  // pg's optional native driver, which pg loads only when asked to (and catches its absence).
+  external: ['pg-native'],
   // The CommonJS dependencies (pg, ioredis, pino) call require() for Node's own modules.
   banner: {
     js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
