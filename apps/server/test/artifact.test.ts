@@ -97,12 +97,16 @@ describe('the deployable artifact', () => {
   });
 
   it('runs with node alone from a clean folder, on the embedded store', async () => {
-    const server = await runDeployed({ KEYPLANE_DATA_DIR: join(deployed, 'data') });
+    // Its temporary folder and home stay empty: with the store in its volume, a read-only root filesystem serves.
+    const scratch = await mkdtemp(join(tmpdir(), 'keyplane-artifact-scratch-'));
+    const server = await runDeployed({ KEYPLANE_DATA_DIR: join(deployed, 'data'), TMPDIR: scratch, HOME: scratch });
     try {
       await createsAKey(server.url);
     } finally {
       expect(await server.stop()).toBe(0);
     }
+    expect(await readdir(scratch)).toEqual([]);
+    await rm(scratch, { recursive: true, force: true });
     // The store's files are in its data folder; nothing else was written beside the artifact.
     expect((await readdir(deployed)).sort()).toEqual([
       'data',
