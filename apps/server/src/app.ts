@@ -36,7 +36,7 @@ export interface AppOptions {
   readonly readinessChecks?: Readonly<Record<string, () => Promise<unknown>>>;
 }
 
-export type RequestEntry = {
+type RequestEntry = {
   requestId: string;
   /** From a well-formed W3C `traceparent` the caller sent: its trace, and the caller's span. */
   traceId?: string;

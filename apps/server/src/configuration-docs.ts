@@ -1,13 +1,13 @@
 import { describeSettings } from './config.js';
 
 /** Markers around the README's configuration table, which is generated from the settings. */
-export const TABLE_START = '<!-- configuration table: generated from apps/server/src/config.ts by `pnpm generate` -->';
-export const TABLE_END = '<!-- end of the configuration table -->';
+const TABLE_START = '<!-- configuration table: generated from apps/server/src/config.ts by `pnpm generate` -->';
+const TABLE_END = '<!-- end of the configuration table -->';
 
 const cell = (text: string) => text.replaceAll('|', '\\|');
 
 /** The README's configuration table, between its markers. */
-export function configurationTable(): string {
+function configurationTable(): string {
   const rows = describeSettings().map(
     (setting) =>
       `| \`${setting.name}\` | ${cell(setting.default)} | ${cell(setting.bounds)} | ${cell(setting.meaning)} |`,

@@ -38,7 +38,7 @@ const REDACTED_PATHS = [
  * `pid`, `hostname`, then the line's fields; secrets redacted. Written asynchronously, and
  * flushed by `flushLogs` before the process exits.
  */
-export function createLogger(destination: DestinationStream, level: Level | 'silent' = 'info'): Logger {
+function createLogger(destination: DestinationStream, level: Level | 'silent' = 'info'): Logger {
   return pino(
     {
       level,

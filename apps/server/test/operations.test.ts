@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { generateSecret } from '@keyplane/core';
 import { createTestSchema, databaseUrl } from '@keyplane/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { traceOf } from '../src/app.js';
 import { SETTINGS } from '../src/config.js';
 import { type ServerProcess, startServerProcess } from './support/process.js';
 
@@ -127,6 +128,25 @@ describe('logs, metrics and probes of the server process', () => {
     const document = (await (await fetch(`${server.url}/openapi.json`)).json()) as { servers: { url: string }[] };
     expect(new URL(server.url).port).not.toBe('3000');
     expect(document.servers.map(({ url }) => url)).toEqual([server.url]);
+  });
+});
+
+describe('a W3C traceparent', () => {
+  it('gives its trace and span when well formed, and nothing otherwise', () => {
+    expect(traceOf(`00-${TRACE_ID}-${SPAN_ID}-01`)).toEqual({ traceId: TRACE_ID, spanId: SPAN_ID });
+    expect(traceOf(`01-${TRACE_ID}-${SPAN_ID}-01-later-fields`)).toEqual({ traceId: TRACE_ID, spanId: SPAN_ID });
+    for (const malformed of [
+      undefined,
+      '',
+      `00-${TRACE_ID}-${SPAN_ID}-01-extra`,
+      `ff-${TRACE_ID}-${SPAN_ID}-01`,
+      `00-${'0'.repeat(32)}-${SPAN_ID}-01`,
+      `00-${TRACE_ID}-${'0'.repeat(16)}-01`,
+      `00-${TRACE_ID.toUpperCase()}-${SPAN_ID}-01`,
+      `00-${TRACE_ID}-${SPAN_ID}`,
+    ]) {
+      expect(traceOf(malformed), String(malformed)).toBeUndefined();
+    }
   });
 });
 
