@@ -169,7 +169,7 @@ export function createApp({
     c.set('metrics', metrics);
     c.set('metricsHere', metricsHere);
     c.set('readiness', readiness);
-    c.set('origin', originOf(c, trustProxy));
+    c.set('origin', () => originOf(c, trustProxy));
     const trace = traceOf(c.req.header('traceparent'));
     c.set('trace', trace);
     c.header('X-Request-Id', requestId);

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { generateSecret } from '@keyplane/core';
 import { createTestSchema, databaseUrl } from '@keyplane/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { traceOf } from '../src/app.js';
+import { createApp, traceOf } from '../src/app.js';
 import { SETTINGS } from '../src/config.js';
 import { type ServerProcess, startServerProcess } from './support/process.js';
 
@@ -147,6 +147,21 @@ describe('a W3C traceparent', () => {
     ]) {
       expect(traceOf(malformed), String(malformed)).toBeUndefined();
     }
+  });
+});
+
+describe('the served contract behind a load balancer', () => {
+  const serversOf = async (trustProxy: boolean) => {
+    const app = createApp({ keyplane: undefined as never, trustProxy });
+    const response = await app.request('http://10.0.0.7:8080/openapi.json', {
+      headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'keys.example.com' },
+    });
+    return ((await response.json()) as { servers: { url: string }[] }).servers.map(({ url }) => url);
+  };
+
+  it('names the forwarded address only when the proxy is trusted', async () => {
+    expect(await serversOf(true)).toEqual(['https://keys.example.com']);
+    expect(await serversOf(false)).toEqual(['http://10.0.0.7:8080']);
   });
 });
 

@@ -28,7 +28,7 @@ export interface AppEnv {
      * `scheme://host[:port]` the client called: from the request, or, behind a trusted proxy, from
      * `X-Forwarded-Proto` and `X-Forwarded-Host`.
      */
-    origin: string;
+    origin: () => string;
     /** The W3C trace context the caller sent (`traceparent`), when well formed. */
     trace: { traceId: string; spanId: string } | undefined;
   };
