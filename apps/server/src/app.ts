@@ -12,6 +12,7 @@ import type { HttpError } from './http/errors.js';
 import { registerOperations } from './http/operation.js';
 import type { RateLimits } from './http/rate-limits.js';
 import { routeTable } from './http/route-table.js';
+import { Metrics } from './metrics.js';
 
 export interface AppOptions {
   readonly keyplane: Keyplane;
@@ -24,14 +25,42 @@ export interface AppOptions {
   /** True once the server is shutting down: answers then close their connection. */
   readonly isDraining?: () => boolean;
   /** Called once per request, after its answer, with what a request log line needs. */
-  readonly onRequest?: (entry: {
-    requestId: string;
-    method: string;
-    /** The route matched (`/v1/api_keys/:api_key_id`), never the raw path, which may hold anything. */
-    route: string;
-    status: number;
-    durationMs: number;
-  }) => void;
+  readonly onRequest?: (entry: RequestEntry) => void;
+  /** Where the app counts what it does; a registry of its own when absent. */
+  readonly metrics?: Metrics;
+  /** False when `/metrics` is served on a port of its own: it then answers 404 here. */
+  readonly metricsHere?: boolean;
+  /**
+   * Readiness checks besides the store's (Redis, the schema version): each throws when failing.
+   * `/readyz` answers 503 naming the failing ones, and while the server drains.
+   */
+  readonly readinessChecks?: Readonly<Record<string, () => Promise<unknown>>>;
+}
+
+type RequestEntry = {
+  requestId: string;
+  /** From a well-formed W3C `traceparent` the caller sent: its trace, and the caller's span. */
+  traceId?: string;
+  spanId?: string;
+  method: string;
+  /** The route matched (`/v1/api_keys/:api_key_id`), never the raw path, which may hold anything. */
+  route: string;
+  status: number;
+  durationMs: number;
+};
+
+/** `version-traceid-parentid-flags`, lower-case hex (W3C Trace Context, 3.2). */
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+
+/** The trace and span of a `traceparent` header; undefined when it is missing or malformed. */
+export function traceOf(header: string | undefined): { traceId: string; spanId: string } | undefined {
+  const match = TRACEPARENT.exec(header?.trim() ?? '');
+  if (!match) return undefined;
+  const [, version, traceId = '', spanId = '', , rest] = match;
+  // Version ff is invalid; version 00 has nothing after the flags; all-zero ids are invalid.
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined;
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined;
+  return { traceId, spanId };
 }
 
 /** Maps what Hono's own validators throw (bad JSON, wrong media type) onto domain errors. */
@@ -64,6 +93,32 @@ function clientAddressOf(c: Context<AppEnv>, trustProxy: boolean): string {
   }
 }
 
+/** Each operation's id by `METHOD /hono/:path`, for the metrics' labels. */
+function operationIdsOf(document: Record<string, unknown>): Map<string, string> {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, { operationId?: string }>>;
+  const ids = new Map<string, string>();
+  for (const [template, item] of Object.entries(paths)) {
+    const route = template.replace(/\{([^}]+)\}/g, ':$1');
+    for (const [method, operation] of Object.entries(item)) {
+      if (operation?.operationId) ids.set(`${method.toUpperCase()} ${route}`, operation.operationId);
+    }
+  }
+  return ids;
+}
+
+const FORWARDED_PROTO = /^https?$/;
+const FORWARDED_HOST = /^[\w.-]+(:\d{1,5})?$|^\[[\d:a-fA-F.]+\](:\d{1,5})?$/;
+
+/** The address the client called: the request's, or, behind a trusted load balancer, the one it forwarded. */
+function originOf(c: Context<AppEnv>, trustProxy: boolean): string {
+  const own = new URL(c.req.url);
+  if (!trustProxy) return own.origin;
+  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
+  const scheme = proto && FORWARDED_PROTO.test(proto) ? proto : own.protocol.slice(0, -1);
+  return `${scheme}://${host && FORWARDED_HOST.test(host) ? host : own.host}`;
+}
+
 /** The whole HTTP surface: every dialect's operations over one Keyplane. */
 export function createApp({
   keyplane,
@@ -72,9 +127,37 @@ export function createApp({
   onRequest,
   rateLimits,
   trustProxy = false,
+  metrics = new Metrics(),
+  metricsHere = true,
+  readinessChecks = {},
 }: AppOptions): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ strict: true });
   const table = routeTable(loadOpenApiDocument());
+  const dialectOf = (path: string) => table.dialectOf(path);
+  const rendererOf = (path: string) => SERVED_DIALECTS[table.dialectOf(path)].dialect;
+  const operationIds = operationIdsOf(loadOpenApiDocument());
+  const readiness = async () => {
+    const checks: Record<string, () => Promise<unknown>> = {
+      store: async () => {
+        const checked = await keyplane.checkHealth();
+        if (!checked.ok) throw new Error(checked.error.message);
+      },
+      ...readinessChecks,
+    };
+    const outcomes = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => {
+        try {
+          await check();
+          return [name, true] as const;
+        } catch {
+          return [name, false] as const;
+        }
+      }),
+    );
+    const failing = outcomes.filter(([, passed]) => !passed).map(([name]) => name);
+    if (isDraining?.()) failing.push('draining');
+    return { failing, checks: Object.fromEntries(outcomes.map(([name]) => [name, 'ok' as const])) };
+  };
 
   // Headers are set on the context before any response exists, never on a response
   // afterwards: @hono/node-server's lightweight responses do not keep such late changes.
@@ -84,6 +167,12 @@ export function createApp({
     c.set('keyplane', keyplane);
     c.set('rateLimits', rateLimits);
     c.set('clientAddress', clientAddressOf(c, trustProxy));
+    c.set('metrics', metrics);
+    c.set('metricsHere', metricsHere);
+    c.set('readiness', readiness);
+    c.set('origin', () => originOf(c, trustProxy));
+    const trace = traceOf(c.req.header('traceparent'));
+    c.set('trace', trace);
     c.header('X-Request-Id', requestId);
     // Answers carry key secrets, access tokens and who holds which key: no cache, shared or
     // private, may keep any of them (RFC 9111, 5.2.2.5). One rule for every answer, so that
@@ -93,18 +182,23 @@ export function createApp({
     if (isDraining?.()) c.header('Connection', 'close');
     const started = performance.now();
     await next();
+    const seconds = (performance.now() - started) / 1000;
+    const route = c.req.matchedRoutes.findLast((matched) => matched.method !== 'ALL')?.path ?? 'unmatched';
+    const operation = operationIds.get(`${c.req.method === 'HEAD' ? 'GET' : c.req.method} ${route}`) ?? 'unmatched';
+    const dialect = dialectOf(c.req.path);
+    metrics.requests.inc({ dialect, operation, status: c.res.status });
+    metrics.latency.observe({ dialect, operation }, seconds);
     onRequest?.({
       requestId,
+      ...trace,
       method: c.req.method,
-      route: c.req.matchedRoutes.findLast((route) => route.method !== 'ALL')?.path ?? 'unmatched',
+      route,
       status: c.res.status,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      durationMs: Math.round(seconds * 100_000) / 100,
     });
   });
 
   registerDocs(app);
-
-  const dialectOf = (path: string) => SERVED_DIALECTS[table.dialectOf(path)].dialect;
 
   for (const { dialect, operations } of Object.values(SERVED_DIALECTS)) {
     const routes = new OpenAPIHono<AppEnv>({ strict: true });
@@ -121,7 +215,7 @@ export function createApp({
 
   app.notFound((c) => {
     const allowed = table.methodsOf(c.req.path);
-    const dialect = dialectOf(c.req.path);
+    const dialect = rendererOf(c.req.path);
     if (allowed.length === 0) {
       return dialect.renderError(c, { kind: 'not_found', message: 'No such resource.' });
     }
@@ -131,7 +225,7 @@ export function createApp({
 
   app.onError((error, c) => {
     onUnexpectedError?.(error, c);
-    return dialectOf(c.req.path).renderError(c, { kind: 'internal', message: 'Something went wrong on our side.' });
+    return rendererOf(c.req.path).renderError(c, { kind: 'internal', message: 'Something went wrong on our side.' });
   });
 
   return app;

@@ -40,38 +40,180 @@ const SigningKeys = z
       .min(1, 'name at least one kid:secret'),
   );
 
-const Environment = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  HOST: z.string().min(1).optional(),
-  KEYPLANE_DATA_DIR: z.string().min(1).default('data'),
-  KEYPLANE_ROOT_KEY: z
-    .string()
-    .regex(HEADER_SAFE, { message: 'must be printable ASCII without spaces, to travel in an HTTP header', abort: true })
-    .refine(
-      isStrongRootKey,
-      `too weak for a credential that holds every permission: use a keyplane key or at least ${ROOT_KEY_LENGTH} ` +
-        'characters of random text, such as `openssl rand -base64 32` prints',
-    )
-    .optional(),
-  KEYPLANE_TOKEN_SIGNING_KEYS: SigningKeys.optional(),
-  KEYPLANE_HASH_SECRET: z.string().min(32, 'must have at least 32 characters').optional(),
-  DATABASE_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
-    .optional(),
-  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  KEYPLANE_CACHE_LEASE_SECONDS: z.coerce.number().min(0.5).max(60).default(5),
-  REDIS_URL: z
-    .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
-    .optional(),
-  KEYPLANE_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
-  KEYPLANE_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(30),
-  KEYPLANE_AUTH_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
-  KEYPLANE_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
-  KEYPLANE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
-  KEYPLANE_MAX_KEYS_PER_ORGANIZATION: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+/** How one variable is documented: what it means, its default when unset, the values it takes. */
+interface Documentation {
+  readonly meaning: string;
+  /** Said when the schema's own default cannot say it (an optional setting, a derived value). */
+  readonly default?: string;
+  /** Said when the schema's own bounds cannot say it (a pattern, a length, a format). */
+  readonly bounds?: string;
+}
+
+interface Setting<S extends z.ZodType = z.ZodType> extends Documentation {
+  readonly schema: S;
+}
+
+const setting = <S extends z.ZodType>(schema: S, documentation: Documentation): Setting<S> => ({
+  schema,
+  ...documentation,
 });
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * Every variable the server reads, declared once: its schema (type, bounds, default) and its
+ * meaning. The README's configuration table, `.env.example` and `--help` are made from it.
+ */
+export const SETTINGS = {
+  PORT: setting(z.coerce.number().int().min(0).max(65535).default(3000), {
+    meaning: 'port to listen on (`0` picks a free one)',
+  }),
+  HOST: setting(z.string().min(1).optional(), {
+    default: 'all interfaces',
+    bounds: 'an IP address or host name',
+    meaning: 'address to listen on',
+  }),
+  KEYPLANE_DATA_DIR: setting(z.string().min(1).default('data'), {
+    default: '`./data` (from `pnpm start`: `apps/server/data`)',
+    bounds: 'a folder path',
+    meaning: 'folder of the embedded store',
+  }),
+  KEYPLANE_ROOT_KEY: setting(
+    z
+      .string()
+      .regex(HEADER_SAFE, {
+        message: 'must be printable ASCII without spaces, to travel in an HTTP header',
+        abort: true,
+      })
+      .refine(
+        isStrongRootKey,
+        `too weak for a credential that holds every permission: use a keyplane key or at least ${ROOT_KEY_LENGTH} ` +
+          'characters of random text, such as `openssl rand -base64 32` prints',
+      )
+      .optional(),
+    {
+      default: 'generated on a fresh store',
+      bounds: `a keyplane key or ${ROOT_KEY_LENGTH}+ characters of random text: \`openssl rand -base64 32\``,
+      meaning:
+        'root credential of the default organization: every permission, accepted as `X-API-KEY` and as ' +
+        '`Authorization: Bearer`; the only credential that may create organizations. Anything weaker stops the start-up',
+    },
+  ),
+  KEYPLANE_TOKEN_SIGNING_KEYS: setting(SigningKeys.optional(), {
+    default: 'generated once, kept in the store',
+    bounds: '`kid:secret,kid:secret`, secrets of 32+ characters',
+    meaning: 'access-token signing keys: the first signs, all verify',
+  }),
+  KEYPLANE_TOKEN_TTL_SECONDS: setting(z.coerce.number().int().min(60).max(86_400).default(900), {
+    meaning: 'lifetime of access tokens, in seconds',
+  }),
+  DATABASE_URL: setting(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// connection string')
+      .optional(),
+    {
+      default: 'unset: the embedded store',
+      bounds: '`postgres://user:password@host:5432/db`',
+      meaning: 'use a PostgreSQL server (or a PostgreSQL-compatible engine) instead of the embedded store',
+    },
+  ),
+  DATABASE_POOL_SIZE: setting(z.coerce.number().int().min(1).max(200).default(10), {
+    meaning: 'most connections one instance opens',
+  }),
+  KEYPLANE_CACHE_LEASE_SECONDS: setting(z.coerce.number().int().min(1).max(60).default(5), {
+    meaning:
+      "on PostgreSQL: how long an instance's promise to hear of revocations lasts between renewals; a revocation " +
+      'waits at most this long for an instance that stopped answering',
+  }),
+  KEYPLANE_HASH_SECRET: setting(z.string().min(32, 'must have at least 32 characters').optional(), {
+    default: 'generated once, kept in the store',
+    bounds: '32+ characters',
+    meaning:
+      'server secret keying the HMAC digests of stored secrets; set it in production, outside the database. ' +
+      'Changing it invalidates every key',
+  }),
+  KEYPLANE_RATE_LIMIT_PER_MINUTE: setting(z.coerce.number().int().min(0).max(10_000_000).default(6000), {
+    meaning: 'requests one key (or its tokens) may make per minute; `0` turns it off. The root key is not limited',
+  }),
+  KEYPLANE_AUTH_FAILURES_PER_MINUTE: setting(z.coerce.number().int().min(0).max(1_000_000).default(30), {
+    meaning: 'failed authentications one client address may make per minute before it is locked out; `0` turns it off',
+  }),
+  KEYPLANE_AUTH_LOCKOUT_SECONDS: setting(z.coerce.number().int().min(1).max(86_400).default(300), {
+    meaning: 'how long a locked-out client address stays locked out',
+  }),
+  REDIS_URL: setting(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    {
+      default: 'unset: limits counted in memory',
+      bounds: '`redis://host:6379`',
+      meaning: 'count the limits in Redis, so that every instance enforces one limit',
+    },
+  ),
+  KEYPLANE_MAX_KEYS_PER_ORGANIZATION: setting(z.coerce.number().int().min(1).max(10_000_000).default(10_000), {
+    meaning:
+      'most keys one organization may hold; creating one more is refused (discue: 402, the other dialects: 403), ' +
+      'deleting one makes room',
+  }),
+  KEYPLANE_TRUST_PROXY: setting(z.enum(['true', 'false']).default('false'), {
+    meaning:
+      '`true` behind a load balancer that sets `X-Forwarded-For`: the client address is taken from it ' +
+      '(and `/openapi.json` names the address the client used, from `X-Forwarded-Proto` and `X-Forwarded-Host`)',
+  }),
+  KEYPLANE_LOG_LEVEL: setting(z.enum(LOG_LEVELS).default('info'), {
+    meaning: 'least severe log lines written to stdout (`info`: one per request)',
+  }),
+  KEYPLANE_METRICS_PORT: setting(z.coerce.number().int().min(0).max(65535).optional(), {
+    default: 'unset: `/metrics` on `PORT`',
+    meaning: 'serve `GET /metrics` on this port (on `HOST`) only, and not on `PORT`: keep it off the public interface',
+  }),
+} satisfies Record<string, Setting>;
+
+type Schemas<T extends Record<string, Setting>> = { [K in keyof T]: T[K]['schema'] };
+
+const Environment = z.object(
+  Object.fromEntries(Object.entries(SETTINGS).map(([name, { schema }]) => [name, schema])) as Schemas<typeof SETTINGS>,
+);
+
+/** What a setting's schema says of itself: its default, and the bounds of a number or the values of an enum. */
+function describeSchema(schema: z.ZodType): { default?: string; bounds?: string } {
+  const described: { default?: string; bounds?: string } = {};
+  let inner: z.ZodType = schema;
+  if (inner instanceof z.ZodDefault) {
+    described.default = `\`${String(inner.def.defaultValue)}\``;
+    inner = inner.def.innerType as z.ZodType;
+  }
+  if (inner instanceof z.ZodOptional) inner = inner.def.innerType as z.ZodType;
+  if (inner instanceof z.ZodNumber) {
+    const { minValue, maxValue } = inner;
+    described.bounds = `integer, ${minValue}–${maxValue}`;
+  }
+  if (inner instanceof z.ZodEnum) described.bounds = inner.options.map((option) => `\`${String(option)}\``).join(', ');
+  return described;
+}
+
+export interface SettingDescription {
+  readonly name: string;
+  readonly default: string;
+  readonly bounds: string;
+  readonly meaning: string;
+}
+
+/** Every setting as the documentation shows it. */
+export function describeSettings(): SettingDescription[] {
+  return Object.entries(SETTINGS).map(([name, entry]: [string, Setting]) => {
+    const own = describeSchema(entry.schema);
+    return {
+      name,
+      default: entry.default ?? own.default ?? 'unset',
+      bounds: entry.bounds ?? own.bounds ?? 'text',
+      meaning: entry.meaning,
+    };
+  });
+}
 
 export interface Config {
   readonly port: number;
@@ -103,6 +245,9 @@ export interface Config {
   readonly trustProxy: boolean;
   /** Most keys one organization may hold. */
   readonly maxKeysPerOrganization: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** A second port serving `/metrics` alone; `/metrics` then leaves the public port. */
+  readonly metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -126,7 +271,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? {
           url: data.DATABASE_URL,
           poolSize: data.DATABASE_POOL_SIZE,
-          cacheLeaseMs: Math.round(data.KEYPLANE_CACHE_LEASE_SECONDS * 1000),
+          cacheLeaseMs: data.KEYPLANE_CACHE_LEASE_SECONDS * 1000,
         }
       : undefined,
     rootKey: data.KEYPLANE_ROOT_KEY,
@@ -141,5 +286,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     trustProxy: data.KEYPLANE_TRUST_PROXY === 'true',
     maxKeysPerOrganization: data.KEYPLANE_MAX_KEYS_PER_ORGANIZATION,
+    logLevel: data.KEYPLANE_LOG_LEVEL,
+    metricsPort: data.KEYPLANE_METRICS_PORT,
   };
 }

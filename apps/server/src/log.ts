@@ -1,4 +1,4 @@
-type Level = 'info' | 'warn' | 'error';
+import { type DestinationStream, type Level, type Logger, pino } from 'pino';
 
 /** Key secrets, access tokens, and bearer credentials of any kind, wherever they appear in text. */
 const KEY_SECRET = /kp_[0-9A-Za-z]{20,}/g;
@@ -20,8 +20,55 @@ export function redact(value: unknown, field = ''): unknown {
   return value;
 }
 
-/** One JSON object per line on stdout, for log collectors; secrets redacted. */
-export function log(level: Level, message: string, fields: Record<string, unknown> = {}): void {
-  const entry = redact({ time: new Date().toISOString(), level, message, ...fields });
-  process.stdout.write(`${JSON.stringify(entry)}\n`);
+/**
+ * Header and field paths pino censors before anything else looks at a line, should a request or
+ * its headers ever be logged whole; `redact` above then takes secrets out of every other value.
+ */
+const REDACTED_PATHS = [
+  'headers.authorization',
+  'headers["x-api-key"]',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'req.headers.cookie',
+];
+
+/**
+ * One JSON object per line on stdout, for log collectors: `time`, `level` (by name), `message`,
+ * `pid`, `hostname`, then the line's fields; secrets redacted. Written asynchronously, and
+ * flushed by `flushLogs` before the process exits.
+ */
+function createLogger(destination: DestinationStream, level: Level | 'silent' = 'info'): Logger {
+  return pino(
+    {
+      level,
+      messageKey: 'message',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        log: (fields) => redact(fields) as Record<string, unknown>,
+      },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    destination,
+  );
+}
+
+const stdout = pino.destination({ dest: 1, sync: false });
+
+/** The process's logger; its level is set from the configuration once it is read. */
+export const logger = createLogger(stdout);
+
+export function setLogLevel(level: Level | 'silent'): void {
+  logger.level = level;
+}
+
+/** Logs one line at `level`. */
+export function log(level: 'info' | 'warn' | 'error', message: string, fields: Record<string, unknown> = {}): void {
+  logger[level](fields, message);
+}
+
+/** Writes out what is buffered; call before the process exits. */
+export function flushLogs(): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
 }

@@ -1,7 +1,13 @@
 import { StoreUnavailableError } from '@keyplane/store';
 import { ConfigError, readConfig } from './config.js';
-import { log } from './log.js';
+import { helpText } from './configuration-docs.js';
+import { flushLogs, log, setLogLevel } from './log.js';
 import { RedisUnavailableError, type RunningServer, startServer } from './server.js';
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(helpText());
+  process.exit(0);
+}
 
 // Signal handlers come first: a signal that arrived before them would kill the process
 // outright, without the drain.
@@ -11,12 +17,19 @@ const stop = (signal: string) => {
   if (stopping) return;
   stopping = true;
   log('info', 'shutting down', { signal });
-  if (!server) process.exit(0);
+  const exit = (code: number) => flushLogs().then(() => process.exit(code));
+  if (!server) {
+    void exit(0);
+    return;
+  }
   server.close().then(
-    () => process.exit(0),
+    () => {
+      log('info', 'stopped', { signal });
+      return exit(0);
+    },
     (error: unknown) => {
       log('error', 'shutdown failed', { error: String(error) });
-      process.exit(1);
+      return exit(1);
     },
   );
 };
@@ -25,6 +38,7 @@ process.on('SIGINT', () => stop('SIGINT'));
 
 try {
   const config = readConfig();
+  setLogLevel(config.logLevel);
   server = await startServer(config);
   if (server.generatedRootKey) {
     // On stderr, for the operator, apart from the JSON log lines that collectors keep.
@@ -43,6 +57,7 @@ try {
   }
   log('info', 'keyplane is listening', {
     port: server.port,
+    ...(server.metricsPort === undefined ? {} : { metricsPort: server.metricsPort }),
     store: config.database ? 'postgres' : 'embedded',
     ...(config.database ? {} : { dataDir: config.dataDir }),
   });
@@ -51,5 +66,6 @@ try {
     error instanceof ConfigError || error instanceof StoreUnavailableError || error instanceof RedisUnavailableError;
   const message = expected ? (error as Error).message : error instanceof Error ? error.stack : String(error);
   log('error', 'keyplane could not start', { error: message });
+  await flushLogs();
   process.exit(1);
 }

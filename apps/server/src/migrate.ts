@@ -4,7 +4,7 @@
  */
 import { StoreUnavailableError } from '@keyplane/store';
 import { ConfigError, readConfig } from './config.js';
-import { log } from './log.js';
+import { flushLogs, log } from './log.js';
 import { openConfiguredStore } from './server.js';
 
 try {
@@ -15,5 +15,6 @@ try {
 } catch (error) {
   const expected = error instanceof ConfigError || error instanceof StoreUnavailableError;
   log('error', 'migration failed', { error: expected ? (error as Error).message : String(error) });
+  await flushLogs();
   process.exit(1);
 }

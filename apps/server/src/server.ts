@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Keyplane, type KeyplaneStore, type SigningKey, secretDigest, TokenAuthority } from '@keyplane/core';
@@ -8,11 +8,14 @@ import { Redis } from 'ioredis';
 import { createApp } from './app.js';
 import { type Config, ConfigError } from './config.js';
 import { RateLimits } from './http/rate-limits.js';
-import { log } from './log.js';
+import { log, logger } from './log.js';
+import { Metrics, type PoolUse } from './metrics.js';
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** The port serving `/metrics` alone, when `KEYPLANE_METRICS_PORT` is set. */
+  readonly metricsPort: number | undefined;
   /** The root key generated on a fresh store; null when configured or generated earlier. */
   readonly generatedRootKey: string | null;
   close(graceMs?: number): Promise<void>;
@@ -31,7 +34,7 @@ async function signingKeys(config: Config, store: KeyplaneStore): Promise<readon
 }
 
 /** The PostgreSQL server when one is configured, else the embedded store; migrated either way. */
-export function openConfiguredStore(config: Config): Promise<KeyplaneStore> {
+export function openConfiguredStore(config: Config, metrics?: Metrics): Promise<KeyplaneStore> {
   return config.database
     ? openPostgresStore({
         connectionString: config.database.url,
@@ -45,8 +48,18 @@ export function openConfiguredStore(config: Config): Promise<KeyplaneStore> {
               error: String(error),
             },
           ),
+        ...(metrics
+          ? {
+              onPool: (use: () => PoolUse) => metrics.samplePoolWith(use),
+              cacheHooks: {
+                ...metrics.keyCacheHooks,
+                onFanOut: (seconds: number) => metrics.invalidationFanOut.observe(seconds),
+              },
+            }
+          : {}),
       })
     : openEmbeddedStore({
+        ...(metrics ? { cacheHooks: metrics.keyCacheHooks } : {}),
         dataDir: config.dataDir,
         onFolderTightened: (dataDir, paths) =>
           log('warn', 'the data folder was open to other users and has been made private (0700, files 0600)', {
@@ -76,7 +89,9 @@ async function connectRedis(url: string): Promise<Redis> {
 
 /** Opens the store, sets up the root credential and listens. */
 export async function startServer(config: Config): Promise<RunningServer> {
-  const store = await openConfiguredStore(config);
+  const metrics = new Metrics();
+  metrics.collectProcessMetrics();
+  const store = measuringBatches(await openConfiguredStore(config, metrics), metrics);
   const tokens = new TokenAuthority(await signingKeys(config, store), { ttlSeconds: config.tokenTtlSeconds });
   const serverSecret = config.hashSecret ?? (await storedSecret(store, 'secret_digest_key'));
   const digest = secretDigest(serverSecret);
@@ -104,10 +119,19 @@ export async function startServer(config: Config): Promise<RunningServer> {
     rateLimits,
     trustProxy: config.trustProxy,
     isDraining: () => draining,
-    onRequest: (entry) => log('info', 'request', entry),
+    metrics,
+    metricsHere: config.metricsPort === undefined,
+    // The schema was migrated to this version before the server listened; an instance whose
+    // migration failed never listens. Redis, when used, must answer.
+    readinessChecks: {
+      migrations: async () => {},
+      ...(redis ? { redis: () => redis.ping() } : {}),
+    },
+    onRequest: (entry) => logger.info(entry, 'request'),
     onUnexpectedError: (error, c) =>
       log('error', 'unexpected error', {
         requestId: c.var.requestId,
+        ...c.var.trace,
         method: c.req.method,
         route: c.req.routePath,
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),
@@ -120,10 +144,12 @@ export async function startServer(config: Config): Promise<RunningServer> {
     listening.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(metrics, config);
 
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
     generatedRootKey: generatedSecret,
     /**
      * Stops taking connections, lets the requests in flight finish (closing connections
@@ -131,6 +157,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
      */
     close: async (graceMs = 10_000) => {
       draining = true;
+      metricsServer?.close();
+      metricsServer?.closeAllConnections();
       const closed = new Promise<void>((resolve, reject) =>
         server.close((error) => (error ? reject(error) : resolve())),
       );
@@ -147,4 +175,34 @@ export async function startServer(config: Config): Promise<RunningServer> {
       }
     },
   };
+}
+
+/** Counts the rows of each batched write (the last-use times written every few seconds). */
+function measuringBatches(store: KeyplaneStore, metrics: Metrics): KeyplaneStore {
+  return {
+    ...store,
+    recordKeyUsage: (usage) => {
+      metrics.writeBatchSize.observe(usage.length);
+      return store.recordKeyUsage(usage);
+    },
+  };
+}
+
+/** `KEYPLANE_METRICS_PORT`: a listener of its own answering `GET /metrics`, and 404 to anything else. */
+function serveMetrics(metrics: Metrics, config: Config): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://metrics').pathname;
+    if (request.method !== 'GET' || path !== '/metrics') {
+      response.writeHead(404, { 'Content-Type': 'text/plain' }).end('Not Found\n');
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500, { 'Content-Type': 'text/plain' }).end('Internal Server Error\n'),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port: config.metricsPort, ...(config.host ? { host: config.host } : {}) }, () => resolve(server));
+  });
 }

@@ -56,7 +56,9 @@ describe('the merged contract', () => {
     ]);
     expect(byDialect('keyplane')).toEqual([
       'GET /healthz',
+      'GET /metrics',
       'GET /openapi.json',
+      'GET /readyz',
       'GET /v1/audit-events',
       'POST /v1/keys/verify',
       'POST /v1/keys/{keyId}/rotate',

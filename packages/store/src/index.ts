@@ -1,6 +1,6 @@
 import type { KeyplaneStore } from '@keyplane/core';
 import { InvalidationBus } from './invalidation.js';
-import { withKeyCache } from './key-cache.js';
+import { type KeyCacheHooks, withKeyCache } from './key-cache.js';
 import { createKeyplaneStore } from './keyplane-store.js';
 import { migrate } from './migrations.js';
 import { openPglite, openPgliteImage, pgliteImage } from './pglite.js';
@@ -8,7 +8,7 @@ import { openPostgres, type PostgresOptions, StoreUnavailableError } from './pos
 import { makeFolderPrivate } from './private-folder.js';
 
 export { type CacheCoherence, InvalidationBus } from './invalidation.js';
-export { withKeyCache } from './key-cache.js';
+export { type KeyCacheHooks, withKeyCache } from './key-cache.js';
 export { createKeyplaneStore } from './keyplane-store.js';
 export { MIGRATIONS, migrate } from './migrations.js';
 export { openPglite } from './pglite.js';
@@ -20,6 +20,8 @@ export interface EmbeddedStoreOptions {
   readonly dataDir?: string;
   /** Told when `dataDir` was open to other users and has been made private. */
   readonly onFolderTightened?: (dataDir: string, paths: readonly string[]) => void;
+  /** Told of the key cache's hits and misses. */
+  readonly cacheHooks?: KeyCacheHooks;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
   }
   const db = await openPglite(options.dataDir);
   await migrate(db);
-  return withKeyCache(createKeyplaneStore(db));
+  return withKeyCache(createKeyplaneStore(db), options.cacheHooks ? { hooks: options.cacheHooks } : {});
 }
 
 export interface PostgresStoreOptions extends PostgresOptions {
@@ -51,6 +53,8 @@ export interface PostgresStoreOptions extends PostgresOptions {
   readonly keyCache?: { readonly leaseMs: number } | false;
   /** Told when the invalidation channel fails (it reconnects by itself). */
   readonly onCacheError?: (error: unknown) => void;
+  /** Told of the key cache's hits and misses, and of how long changes take to reach every instance. */
+  readonly cacheHooks?: KeyCacheHooks;
 }
 
 export const DEFAULT_CACHE_LEASE_MS = 5_000;
@@ -70,7 +74,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       pool: db,
       ...(options.onCacheError ? { onError: options.onCacheError } : {}),
     });
-    return withKeyCache(store, { coherence });
+    return withKeyCache(store, { coherence, ...(options.cacheHooks ? { hooks: options.cacheHooks } : {}) });
   } catch (error) {
     await db.close();
     throw error;

@@ -1,8 +1,19 @@
 import type { ApiKey, KeyBySecret, KeyplaneStore } from '@keyplane/core';
 import type { CacheCoherence } from './invalidation.js';
 
+/** Told of the cache's work, for metrics. */
+export interface KeyCacheHooks {
+  /** A look-up answered from memory. */
+  readonly onHit?: () => void;
+  /** A look-up passed on to the store. */
+  readonly onMiss?: () => void;
+  /** How long a change took to be dropped by every instance's cache, in seconds. */
+  readonly onFanOut?: (seconds: number) => void;
+}
+
 export interface KeyCacheOptions {
   readonly maxEntries?: number;
+  readonly hooks?: KeyCacheHooks;
   /**
    * How the cache stays exact when other processes write to the same store. Without it,
    * every write must pass through this process: the embedded store, whose folder one
@@ -19,7 +30,7 @@ export interface KeyCacheOptions {
  * domain checks on every use.
  */
 export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}): KeyplaneStore {
-  const { maxEntries = 10_000, coherence } = options;
+  const { maxEntries = 10_000, coherence, hooks = {} } = options;
   const bySecret = new Map<string, KeyBySecret>();
   const byId = new Map<string, ApiKey>();
   /** Digests looked up for each key id, to drop them when the key changes. */
@@ -58,7 +69,11 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
         return await write(...args);
       } finally {
         forget(keyId);
-        await coherence?.published(keyId);
+        if (coherence) {
+          const started = performance.now();
+          await coherence.published(keyId);
+          hooks.onFanOut?.((performance.now() - started) / 1000);
+        }
       }
     };
 
@@ -68,7 +83,11 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
     async findKeyBySecretHash(secretHash) {
       if (!usable()) return store.findKeyBySecretHash(secretHash);
       const cached = bySecret.get(secretHash);
-      if (cached) return cached;
+      if (cached) {
+        hooks.onHit?.();
+        return cached;
+      }
+      hooks.onMiss?.();
       const seen = changes;
       const found = await store.findKeyBySecretHash(secretHash);
       if (found && changes === seen && usable()) {
@@ -82,7 +101,11 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
     async findKeyById(organizationId, id) {
       if (!usable()) return store.findKeyById(organizationId, id);
       const cached = byId.get(id);
-      if (cached) return cached.organizationId === organizationId ? cached : null;
+      if (cached) {
+        hooks.onHit?.();
+        return cached.organizationId === organizationId ? cached : null;
+      }
+      hooks.onMiss?.();
       const seen = changes;
       const key = await store.findKeyById(organizationId, id);
       if (key && changes === seen && usable()) remember(byId, id, key);

@@ -5,6 +5,8 @@ export interface PostgresOptions {
   readonly connectionString: string;
   /** Most connections this instance opens. */
   readonly poolSize?: number;
+  /** Given a way to read the pool's use (connections open, idle, and requests waiting for one). */
+  readonly onPool?: (use: () => { total: number; idle: number; waiting: number }) => void;
   /** Longest a statement may run, in milliseconds. */
   readonly statementTimeoutMs?: number;
   /** Tables live in this schema (tests give each run its own). */
@@ -51,6 +53,7 @@ export async function openPostgres(options: PostgresOptions): Promise<SqlDatabas
   });
   // An idle connection the server drops must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  options.onPool?.(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
   try {
     await pool.query('select 1');
   } catch (error) {

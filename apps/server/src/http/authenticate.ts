@@ -20,6 +20,8 @@ function credentialOf(header: (name: string) => string | undefined): string | un
 /** The error of going over a limit; the answer gets the headers that say when to come back. */
 export function overLimit(c: Context<AppEnv>, allowance: Allowance, reason: 'lockout' | 'key_rate'): Err<HttpError> {
   for (const [name, value] of Object.entries(rateLimitHeaders(allowance))) c.header(name, value);
+  if (reason === 'lockout') c.var.metrics?.lockouts.inc();
+  else c.var.metrics?.rateLimitRefusals.inc();
   const message =
     reason === 'lockout'
       ? 'Too many failed authentications from this client; try again later.'
@@ -41,7 +43,13 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (attempt?.lockedOut) return refuseOverLimit(c, attempt.lockedOut, 'lockout');
   const credential = credentialOf((name) => c.req.header(name));
   const result = await settle(attempt, () => c.var.keyplane.authenticate(credential, c.var.requestId));
-  if (!result.ok) return c.var.renderError(c, result.error);
+  if (!result.ok) {
+    if (result.error.kind === 'unauthenticated') {
+      const reason = credential === undefined ? 'missing' : (result.error.reason ?? 'invalid');
+      c.var.metrics?.authenticationFailures.inc({ reason });
+    }
+    return c.var.renderError(c, result.error);
+  }
   c.set('principal', result.value);
   // The root credential is the operator's: it is not rate limited.
   const limits = c.var.rateLimits;

@@ -1,5 +1,6 @@
 import type { Keyplane, Principal } from '@keyplane/core';
 import type { Context } from 'hono';
+import type { Metrics } from '../metrics.js';
 import type { ApiError } from './errors.js';
 import type { RateLimits } from './rate-limits.js';
 
@@ -17,5 +18,18 @@ export interface AppEnv {
     rateLimits: RateLimits | undefined;
     /** The calling client's address, for the failed-authentication limit. */
     clientAddress: string;
+    /** The app's metrics. */
+    metrics: Metrics;
+    /** Whether `/metrics` is served here (not on a port of its own). */
+    metricsHere: boolean;
+    /** Runs the readiness checks: the names of those failing, and of all checked. */
+    readiness: () => Promise<{ failing: string[]; checks: Record<string, 'ok'> }>;
+    /**
+     * `scheme://host[:port]` the client called: from the request, or, behind a trusted proxy, from
+     * `X-Forwarded-Proto` and `X-Forwarded-Host`.
+     */
+    origin: () => string;
+    /** The W3C trace context the caller sent (`traceparent`), when well formed. */
+    trace: { traceId: string; spanId: string } | undefined;
   };
 }

@@ -96,6 +96,8 @@ export function registerOperations(app: OpenAPIHono<AppEnv>, dialect: Dialect, o
           ? c.body(null, 204)
           : c.body(null, outcome.status as 200, { 'Content-Length': '0' });
       }
+      // A text answer (`/metrics`): sent as it is, with the media type the handler set.
+      if (typeof outcome.body === 'string') return c.body(outcome.body, outcome.status as 200);
       return dialect.renderJson
         ? dialect.renderJson(c, outcome.body, outcome.status)
         : jsonResponse(c, outcome.body, outcome.status);

@@ -9,11 +9,59 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Health check
-         * @description Reports whether the service can serve requests. Answers 200 when the key store
-         *     is reachable and 503 when it is not.
+         * Liveness
+         * @description Answers 200 while the process lives and serves HTTP; it checks nothing else, so that a
+         *     supervisor restarts only a process that is stuck, never one whose database is away.
+         *     Whether the instance can serve requests is `GET /readyz`.
          */
         get: operations["keyplaneHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness
+         * @description Whether this instance can serve requests: the key store is reachable, its schema is
+         *     migrated to this version, and the shared channels it uses (Redis, when configured) are
+         *     up. Answers 503, naming what fails, while any is not, and while the instance drains
+         *     before it stops, so that a load balancer sends it no new requests.
+         */
+        get: operations["keyplaneReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Metrics
+         * @description The instance's metrics in the Prometheus text format (version 0.0.4): requests by
+         *     dialect, operation and status, latency histograms, authentication failures by reason,
+         *     verifications by outcome code, lockouts and rate-limit refusals, key-cache hits and
+         *     misses, store pool use and write-batch sizes, and the process's own. With
+         *     `KEYPLANE_METRICS_PORT` set, it is served on that port only, and answers 404 here.
+         */
+        get: operations["keyplaneMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -676,6 +724,18 @@ export interface components {
              */
             status: "ok";
         };
+        /** @description The instance is ready, and what was checked. */
+        KeyplaneReadiness: {
+            /**
+             * @description Always `ready` when every check passes.
+             * @enum {string}
+             */
+            status: "ready";
+            /** @description Each check by name (`store`, `migrations`, `redis`), with its outcome. */
+            checks: {
+                [key: string]: "ok";
+            };
+        };
         /** @description Error body of every discue error response. */
         DiscueError: {
             /**
@@ -1335,6 +1395,58 @@ export interface components {
         KadoseiEmpty: Record<string, never>;
     };
     responses: {
+        /** @description The instance is ready to serve requests. */
+        KeyplaneReady: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "status": "ready",
+                 *       "checks": {
+                 *         "store": "ok",
+                 *         "migrations": "ok"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneReadiness"];
+            };
+        };
+        /** @description Service Unavailable. The instance cannot serve requests now; the detail names why. */
+        KeyplaneNotReady: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Service Unavailable",
+                 *       "status": 503,
+                 *       "detail": "not ready: store"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
+        /** @description The metrics, in the Prometheus text format. */
+        KeyplaneMetrics: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example # HELP keyplane_http_requests_total Requests answered, by dialect, operation and status.
+                 *     # TYPE keyplane_http_requests_total counter
+                 *     keyplane_http_requests_total{dialect="keyplane",operation="keyplaneHealth",status="200"} 1
+                 */
+                "text/plain": string;
+            };
+        };
         /** @description Internal Server Error. Something failed on keyplane's side; the request changed nothing. */
         KeyplaneInternalServerError: {
             headers: {
@@ -1496,24 +1608,6 @@ export interface components {
                  *       "title": "Not Acceptable",
                  *       "status": 406,
                  *       "detail": "This endpoint only produces JSON."
-                 *     }
-                 */
-                "application/problem+json": components["schemas"]["KeyplaneProblem"];
-            };
-        };
-        /** @description Service Unavailable. The key store is unreachable. */
-        KeyplaneStoreUnavailable: {
-            headers: {
-                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
-                [name: string]: unknown;
-            };
-            content: {
-                /**
-                 * @example {
-                 *       "type": "about:blank",
-                 *       "title": "Service Unavailable",
-                 *       "status": 503,
-                 *       "detail": "The key store is unreachable."
                  *     }
                  */
                 "application/problem+json": components["schemas"]["KeyplaneProblem"];
@@ -2347,7 +2441,38 @@ export interface operations {
             406: components["responses"]["KeyplaneNotAcceptable"];
             413: components["responses"]["KeyplaneContentTooLarge"];
             500: components["responses"]["KeyplaneInternalServerError"];
-            503: components["responses"]["KeyplaneStoreUnavailable"];
+        };
+    };
+    keyplaneReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["KeyplaneReady"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+            503: components["responses"]["KeyplaneNotReady"];
+        };
+    };
+    keyplaneMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["KeyplaneMetrics"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            500: components["responses"]["KeyplaneInternalServerError"];
         };
     };
     keyplaneOpenApiDocument: {

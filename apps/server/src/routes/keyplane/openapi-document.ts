@@ -21,8 +21,16 @@ const route = createRoute({
   },
 });
 
+/**
+ * This merged document, naming as its server the address it was fetched at, so that clients
+ * generated from it and the API reference call this server on whatever host and port it runs.
+ */
 export const openApiDocument = defineOperation(
   route,
-  async () => ({ status: 200, body: OpenApiDocument.parse(loadOpenApiDocument()) }),
+  async (c) => {
+    const document = OpenApiDocument.parse(loadOpenApiDocument());
+    const servers = [{ url: c.var.origin(), description: 'This keyplane server: where this document was fetched.' }];
+    return { status: 200, body: { ...document, servers } };
+  },
   { public: true },
 );

@@ -35,6 +35,7 @@ export const verifyKey = defineOperation(route, async (c) => {
   const verified = await c.var.keyplane.verifyKey(c.var.principal, secret, required);
   if (!verified.ok) return verified;
   const { valid, code, key } = verified.value;
+  c.var.metrics?.verifications.inc({ code });
   return {
     status: 200,
     body: key

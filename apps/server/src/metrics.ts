@@ -1,0 +1,116 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Seconds, from a fraction of a millisecond (a cached verification) to the statement timeout. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** What one pool of store connections reports; sampled when `/metrics` is read. */
+export interface PoolUse {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+}
+
+/**
+ * The server's Prometheus metrics, in a registry of their own: every app has its own, so that
+ * several apps in one process (the tests) never share or collide. Served by `GET /metrics`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly requests = new Counter({
+    name: 'keyplane_http_requests_total',
+    help: 'Requests answered, by dialect, operation (the contract operationId, or "unmatched") and status.',
+    labelNames: ['dialect', 'operation', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  readonly latency = new Histogram({
+    name: 'keyplane_http_request_duration_seconds',
+    help: 'Time from a request reaching the app to its answer, by dialect and operation.',
+    labelNames: ['dialect', 'operation'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly authenticationFailures = new Counter({
+    name: 'keyplane_authentication_failures_total',
+    help: 'Refused credentials, by reason: missing, invalid, token_expired.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly verifications = new Counter({
+    name: 'keyplane_verifications_total',
+    help: 'POST /v1/keys/verify answers, by outcome code (VALID, NOT_FOUND, DISABLED, EXPIRED, INSUFFICIENT_PERMISSIONS).',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly lockouts = new Counter({
+    name: 'keyplane_auth_lockout_refusals_total',
+    help: 'Requests refused because their client address is locked out after failed authentications.',
+    registers: [this.registry],
+  });
+
+  readonly rateLimitRefusals = new Counter({
+    name: 'keyplane_rate_limit_refusals_total',
+    help: 'Requests refused because their key went over its request rate.',
+    registers: [this.registry],
+  });
+
+  readonly cacheLookups = new Counter({
+    name: 'keyplane_key_cache_lookups_total',
+    help: 'Key look-ups by the in-process key cache (embedded store), by result: hit or miss.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly invalidationFanOut = new Histogram({
+    name: 'keyplane_cache_invalidation_fanout_seconds',
+    help: 'Time for a key change to reach the caches of every instance (from the change to the last acknowledgement).',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly writeBatchSize = new Histogram({
+    name: 'keyplane_store_write_batch_size',
+    help: 'Rows written per batched store write (the last-use times written every few seconds).',
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
+    registers: [this.registry],
+  });
+
+  #samplePool: (() => PoolUse | undefined) | undefined;
+
+  constructor() {
+    const metrics = this;
+    new Gauge({
+      name: 'keyplane_store_pool_connections',
+      help: 'Connections of the store pool (PostgreSQL), by state: total, idle, and requests waiting for one.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const use = metrics.#samplePool?.();
+        if (!use) return;
+        this.set({ state: 'total' }, use.total);
+        this.set({ state: 'idle' }, use.idle);
+        this.set({ state: 'waiting' }, use.waiting);
+      },
+    });
+  }
+
+  /** Samples the store pool whenever the metrics are read. */
+  samplePoolWith(sample: () => PoolUse | undefined): void {
+    this.#samplePool = sample;
+  }
+
+  /** Adds the process's own metrics (CPU, memory, event loop lag, GC): for the one server of a process. */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Hooks for the key cache of the embedded store. */
+  readonly keyCacheHooks = {
+    onHit: () => this.cacheLookups.inc({ result: 'hit' }),
+    onMiss: () => this.cacheLookups.inc({ result: 'miss' }),
+  };
+}
