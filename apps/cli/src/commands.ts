@@ -1,3 +1,5 @@
+// Every command of the CLI in one file on purpose: it is the CLI's table of contents, each
+// command a few lines of commander wiring over one client call (over 300 lines for that).
 import {
   aerospike,
   type components,

@@ -1,3 +1,5 @@
+// One suite run on both stores (the embedded one from one migrated template, PostgreSQL in a
+// schema of its own): kept in one file so that both run exactly the same cases (over 300 lines).
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
