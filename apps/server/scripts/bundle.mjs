@@ -2,7 +2,8 @@
  * The artifact to deploy: `dist-bundle/`, a folder that runs with `node main.mjs` alone, with
  * no workspace and no node_modules around it. It holds the server bundled into one file from
  * the workspaces' TypeScript sources, the merged contract it serves, and the WebAssembly files
- * of the embedded store, which PGlite loads from beside its own module (here, the bundle).
+ * of the embedded store, which PGlite loads from beside its own module (here, the bundle), and the
+ * browser bundle of the API reference that /docs serves.
  */
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -59,4 +60,7 @@ const pglite = dirname(
   createRequire(join(server, '../../packages/store/package.json')).resolve('@electric-sql/pglite'),
 );
 for (const file of ['pglite.wasm', 'pglite.data', 'initdb.wasm']) await copyFile(join(pglite, file), join(out, file));
+// The API reference's browser bundle, which /docs serves; the server reads it from beside itself.
+const scalar = dirname(createRequire(join(server, 'package.json')).resolve('@scalar/api-reference'));
+await copyFile(join(scalar, 'browser', 'standalone.js'), join(out, 'scalar-standalone.js'));
 process.stderr.write(`built ${out}\n`);

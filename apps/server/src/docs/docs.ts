@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Hono } from 'hono';
@@ -104,7 +104,12 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
 ].join('; ');
 
+/** The file the deployable artifact carries Scalar's browser bundle in, beside the server's own file. */
+const SCALAR_BUNDLE_FILE = 'scalar-standalone.js';
+
 function scalarBundle(): string {
+  const beside = new URL(`./${SCALAR_BUNDLE_FILE}`, import.meta.url);
+  if (existsSync(beside)) return readFileSync(beside, 'utf8');
   const require = createRequire(import.meta.url);
   const entry = require.resolve('@scalar/api-reference');
   // The package's entry is dist/index.js; the standalone browser bundle sits beside it.
