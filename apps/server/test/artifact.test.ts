@@ -86,13 +86,14 @@ async function createsAKey(url: string) {
 }
 
 describe('the deployable artifact', () => {
-  it('is one bundled file with the contract and the embedded store’s WebAssembly beside it', async () => {
+  it('is one bundled file with the contract, the embedded store’s WebAssembly and the reference page’s script beside it', async () => {
     expect((await readdir(deployed)).sort()).toEqual([
       'initdb.wasm',
       'main.mjs',
       'openapi.yaml',
       'pglite.data',
       'pglite.wasm',
+      'scalar-standalone.js',
     ]);
   });
 
@@ -115,6 +116,7 @@ describe('the deployable artifact', () => {
       'openapi.yaml',
       'pglite.data',
       'pglite.wasm',
+      'scalar-standalone.js',
     ]);
   }, 120_000);
 
