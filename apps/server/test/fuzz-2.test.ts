@@ -1,0 +1,4 @@
+import { fuzzShard } from './support/fuzz-suite.js';
+
+// The spec-driven fuzzer, in two shards that run side by side (see support/fuzz-suite.ts).
+fuzzShard(1, 2);
