@@ -52,6 +52,8 @@ const seconds = (milliseconds: number) => Math.max(1, Math.ceil(milliseconds / 1
 export class RateLimits {
   readonly #perKey;
   readonly #failures;
+  /** Client addresses locked out, apart from the counts: attempts giving their points back cannot lift a lockout. */
+  readonly #lockouts;
   readonly #settings: RateLimitSettings;
 
   constructor(settings: RateLimitSettings) {
@@ -80,6 +82,10 @@ export class RateLimits {
             // but must not lock their client out; a lockout comes from failures only.
           })
         : null;
+    this.#lockouts =
+      settings.failedAuthPerMinute > 0
+        ? limiter({ keyPrefix: 'keyplane:lockout', points: 1, duration: settings.lockoutSeconds })
+        : null;
   }
 
   /** Counts one request of a key; refused once the key is over its limit. */
@@ -103,8 +109,13 @@ export class RateLimits {
    */
   async attemptAuthentication(client: string): Promise<AuthenticationAttempt> {
     const failures = this.#failures;
-    if (!failures) return UNCOUNTED;
+    const lockouts = this.#lockouts;
+    if (!failures || !lockouts) return UNCOUNTED;
     const limit = this.#settings.failedAuthPerMinute;
+    const locked = await lockouts.get(client);
+    if (locked && locked.consumedPoints > 1) {
+      return { lockedOut: { allowed: false, limit, remaining: 0, resetSeconds: seconds(locked.msBeforeNext) } };
+    }
     try {
       const counted = await failures.consume(client);
       return {
@@ -114,9 +125,10 @@ export class RateLimits {
         giveBack: () => void failures.reward(client).catch(() => {}),
         countFailure: async () => {
           if (counted.remainingPoints > 0) return;
-          // The failure that reaches the limit locks the client out. The count is set well over
-          // the limit, so that points given back by attempts still in flight cannot lift it.
-          await failures.set(client, 2 * limit + 1, this.#settings.lockoutSeconds);
+          // The failure that reaches the limit locks the client out, for the lockout's length;
+          // its count then ends with the lockout, so that the client is let back with a clean slate.
+          const lockoutSeconds = this.#settings.lockoutSeconds;
+          await Promise.all([lockouts.block(client, lockoutSeconds), failures.set(client, limit, lockoutSeconds)]);
         },
       };
     } catch (rejection) {
