@@ -1,4 +1,4 @@
-import type { ApiKey, KeyBySecret, KeyplaneStore } from '@keyplane/core';
+import { type ApiKey, isErr, type KeyBySecret, type KeyplaneStore } from '@keyplane/core';
 import type { CacheCoherence } from './invalidation.js';
 
 /** Told of the cache's work, for metrics. */
@@ -65,11 +65,15 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
     <A extends unknown[], R>(write: (...args: A) => Promise<R>, keyIdOf: (...args: A) => string) =>
     async (...args: A): Promise<R> => {
       const keyId = keyIdOf(...args);
+      // A write that failed may have happened; one that answered "no such key" or a refusal did not.
+      let unchanged = false;
       try {
-        return await write(...args);
+        const result = await write(...args);
+        unchanged = result === null || result === false || isErr(result);
+        return result;
       } finally {
         forget(keyId);
-        if (coherence) {
+        if (coherence && !unchanged) {
           const started = performance.now();
           await coherence.published(keyId);
           hooks.onFanOut?.((performance.now() - started) / 1000);

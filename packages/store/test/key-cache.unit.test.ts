@@ -173,3 +173,21 @@ describe('the key cache of one instance among several', () => {
     expect(answered).toBe(true);
   });
 });
+
+describe('the key cache of one instance among several, when nothing was written', () => {
+  it('tells the other instances nothing of a write that found no key or was refused', async () => {
+    const { store } = countingStore();
+    const control = controlledCoherence();
+    const cached = withKeyCache(
+      {
+        ...store,
+        deleteKey: async () => false,
+        updateKey: async () => ({ ok: false as const, error: { kind: 'forbidden' as const, message: 'no' } }),
+      },
+      { coherence: control.coherence },
+    );
+    await cached.deleteKey('org', 'k1', undefined, audit);
+    await cached.updateKey('org', 'k1', () => ({ ok: false, error: { kind: 'forbidden', message: 'no' } }));
+    expect(control.published).toEqual([]);
+  });
+});
