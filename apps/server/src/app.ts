@@ -186,8 +186,7 @@ export function createApp({
     const route = c.req.matchedRoutes.findLast((matched) => matched.method !== 'ALL')?.path ?? 'unmatched';
     const operation = operationIds.get(`${c.req.method === 'HEAD' ? 'GET' : c.req.method} ${route}`) ?? 'unmatched';
     const dialect = dialectOf(c.req.path);
-    metrics.requests.inc({ dialect, operation, status: c.res.status });
-    metrics.latency.observe({ dialect, operation }, seconds);
+    metrics.observeRequest(dialect, operation, c.res.status, seconds);
     onRequest?.({
       requestId,
       ...trace,
@@ -203,7 +202,7 @@ export function createApp({
   for (const { dialect, operations } of Object.values(SERVED_DIALECTS)) {
     const routes = new OpenAPIHono<AppEnv>({ strict: true });
     routes.onError((error, c) => {
-      const render = c.var.renderError ?? dialect.renderError;
+      const render = c.get('renderError') ?? dialect.renderError;
       const known = errorOfException(error);
       if (known) return render(c, known);
       onUnexpectedError?.(error, c);

@@ -59,8 +59,24 @@ const stdout = pino.destination({ dest: 1, sync: false });
 /** The process's logger; its level is set from the configuration once it is read. */
 export const logger = createLogger(stdout);
 
+/**
+ * The line of each answered request, on the same destination. Its fields are all of the
+ * server's making (the route's template, never the path; ids; a status; a duration), so it
+ * skips the walk through every value for secrets that the hot path would otherwise pay for.
+ */
+export const requestLogger = pino(
+  {
+    level: 'info',
+    messageKey: 'message',
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  },
+  stdout,
+);
+
 export function setLogLevel(level: Level | 'silent'): void {
   logger.level = level;
+  requestLogger.level = level;
 }
 
 /** Logs one line at `level`. */

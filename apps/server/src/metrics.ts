@@ -108,9 +108,30 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Each label set's own series, looked up once: prom-client hashes the labels on every call otherwise. */
+  readonly #answered = new Map<string, { count: { inc(): void }; time: { observe(seconds: number): void } }>();
+
+  /** Counts one answered request and its duration. */
+  observeRequest(dialect: string, operation: string, status: number, seconds: number): void {
+    const labels = `${dialect} ${operation} ${status}`;
+    let series = this.#answered.get(labels);
+    if (!series) {
+      series = {
+        count: this.requests.labels(dialect, operation, String(status)),
+        time: this.latency.labels(dialect, operation),
+      };
+      this.#answered.set(labels, series);
+    }
+    series.count.inc();
+    series.time.observe(seconds);
+  }
+
+  readonly #cacheHits = this.cacheLookups.labels('hit');
+  readonly #cacheMisses = this.cacheLookups.labels('miss');
+
   /** Hooks for the key cache of the embedded store. */
   readonly keyCacheHooks = {
-    onHit: () => this.cacheLookups.inc({ result: 'hit' }),
-    onMiss: () => this.cacheLookups.inc({ result: 'miss' }),
+    onHit: () => this.#cacheHits.inc(),
+    onMiss: () => this.#cacheMisses.inc(),
   };
 }

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { createApp } from './app.js';
 import { type Config, ConfigError } from './config.js';
 import { RateLimits } from './http/rate-limits.js';
-import { log, logger } from './log.js';
+import { log, requestLogger } from './log.js';
 import { Metrics, type PoolUse } from './metrics.js';
 
 export interface RunningServer {
@@ -127,11 +127,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
       migrations: async () => {},
       ...(redis ? { redis: () => redis.ping() } : {}),
     },
-    onRequest: (entry) => logger.info(entry, 'request'),
+    onRequest: (entry) => requestLogger.info(entry, 'request'),
     onUnexpectedError: (error, c) =>
       log('error', 'unexpected error', {
-        requestId: c.var.requestId,
-        ...c.var.trace,
+        requestId: c.get('requestId'),
+        ...c.get('trace'),
         method: c.req.method,
         route: c.req.routePath,
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),

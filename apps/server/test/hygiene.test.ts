@@ -72,6 +72,27 @@ describe('request hygiene', () => {
     },
   );
 
+  it('counts a chunked body as it arrives: 413 once over the limit, and a small one is read whole', async () => {
+    const chunked = (text: string) => ({
+      method: 'POST',
+      headers: headers({}),
+      duplex: 'half',
+      body: new ReadableStream({
+        start(controller) {
+          const bytes = new TextEncoder().encode(text);
+          for (let at = 0; at < bytes.length; at += 8 * 1024) controller.enqueue(bytes.slice(at, at + 8 * 1024));
+          controller.close();
+        },
+      }),
+    });
+    const large = await harness.fetch('/v1/api_key/', chunked(JSON.stringify({ name: 'x'.repeat(70 * 1024) })));
+    expect(large.status).toBe(413);
+    expect((await harness.conforming('post', '/v1/api_key/', large)).body).toEqual(ERROR_BODY.diga);
+    const small = await harness.fetch('/v1/api_key/', chunked(JSON.stringify({ name: 'chunked', restricted: false })));
+    expect(small.status).toBe(200);
+    expect(((await small.json()) as { name: string }).name).toBe('chunked');
+  });
+
   it('refuses absurd headers and query strings before any route sees them', async () => {
     const hugeHeader = await harness.fetch('/v1/api_key/', {
       headers: { Authorization: `Bearer ${harness.rootKey}`, 'X-Padding': 'x'.repeat(20_000) },

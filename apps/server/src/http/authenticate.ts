@@ -20,8 +20,8 @@ function credentialOf(header: (name: string) => string | undefined): string | un
 /** The error of going over a limit; the answer gets the headers that say when to come back. */
 export function overLimit(c: Context<AppEnv>, allowance: Allowance, reason: 'lockout' | 'key_rate'): Err<HttpError> {
   for (const [name, value] of Object.entries(rateLimitHeaders(allowance))) c.header(name, value);
-  if (reason === 'lockout') c.var.metrics?.lockouts.inc();
-  else c.var.metrics?.rateLimitRefusals.inc();
+  if (reason === 'lockout') c.get('metrics')?.lockouts.inc();
+  else c.get('metrics')?.rateLimitRefusals.inc();
   const message =
     reason === 'lockout'
       ? 'Too many failed authentications from this client; try again later.'
@@ -30,7 +30,7 @@ export function overLimit(c: Context<AppEnv>, allowance: Allowance, reason: 'loc
 }
 
 const refuseOverLimit = (c: Context<AppEnv>, allowance: Allowance, reason: 'lockout' | 'key_rate') =>
-  c.var.renderError(c, overLimit(c, allowance, reason).error);
+  c.get('renderError')(c, overLimit(c, allowance, reason).error);
 
 /**
  * Resolves the calling principal, or answers in the request's own error body. Every
@@ -39,20 +39,20 @@ const refuseOverLimit = (c: Context<AppEnv>, allowance: Allowance, reason: 'lock
  * rate is refused after.
  */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const attempt = await c.var.rateLimits?.attemptAuthentication(c.var.clientAddress);
+  const attempt = await c.get('rateLimits')?.attemptAuthentication(c.get('clientAddress'));
   if (attempt?.lockedOut) return refuseOverLimit(c, attempt.lockedOut, 'lockout');
   const credential = credentialOf((name) => c.req.header(name));
-  const result = await settle(attempt, () => c.var.keyplane.authenticate(credential, c.var.requestId));
+  const result = await settle(attempt, () => c.get('keyplane').authenticate(credential, c.get('requestId')));
   if (!result.ok) {
     if (result.error.kind === 'unauthenticated') {
       const reason = credential === undefined ? 'missing' : (result.error.reason ?? 'invalid');
-      c.var.metrics?.authenticationFailures.inc({ reason });
+      c.get('metrics')?.authenticationFailures.inc({ reason });
     }
-    return c.var.renderError(c, result.error);
+    return c.get('renderError')(c, result.error);
   }
   c.set('principal', result.value);
   // The root credential is the operator's: it is not rate limited.
-  const limits = c.var.rateLimits;
+  const limits = c.get('rateLimits');
   const allowance = result.value.keyId === null ? null : await limits?.consume(result.value.keyId);
   if (allowance && !allowance.allowed) return refuseOverLimit(c, allowance, 'key_rate');
   if (allowance) for (const [name, value] of Object.entries(rateLimitHeaders(allowance))) c.header(name, value);

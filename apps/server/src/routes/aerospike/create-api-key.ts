@@ -22,9 +22,9 @@ const route = createRoute({
 
 export const createApiKey = defineOperation(route, async (c) => {
   const { name } = c.req.valid('json');
-  const created = await c.var.keyplane.createKey(c.var.principal, {
+  const created = await c.get('keyplane').createKey(c.get('principal'), {
     name,
-    access: aerospikeAccessOf(c.var.principal.access),
+    access: aerospikeAccessOf(c.get('principal').access),
   });
   if (!created.ok) return created;
   return { status: 201, body: { clientId: created.value.key.id, clientSecret: created.value.secret, name } };

@@ -20,6 +20,6 @@ const route = createRoute({
 
 /** The client id is the key's uuid; any other string names no key. */
 export const deleteApiKey = defineOperation(route, async (c) => {
-  const deleted = await c.var.keyplane.deleteKey(c.var.principal, c.req.valid('param').clientId);
+  const deleted = await c.get('keyplane').deleteKey(c.get('principal'), c.req.valid('param').clientId);
   return deleted.ok ? { status: 204 } : deleted;
 });

@@ -148,10 +148,10 @@ export const issueToken = defineOperation(
     if (!permissions) return fail('forbidden', 'Unknown scope.');
     // Client credentials are credentials: each grant counts towards the client's lockout
     // before the secret is looked at, and gives its point back unless the secret was wrong.
-    const limits = c.var.rateLimits;
-    const attempt = await limits?.attemptAuthentication(c.var.clientAddress);
+    const limits = c.get('rateLimits');
+    const attempt = await limits?.attemptAuthentication(c.get('clientAddress'));
     if (attempt?.lockedOut) return overLimit(c, attempt.lockedOut, 'lockout');
-    const issued = await settle(attempt, () => c.var.keyplane.issueToken({ ...client, permissions }));
+    const issued = await settle(attempt, () => c.get('keyplane').issueToken({ ...client, permissions }));
     if (!issued.ok) return issued;
     // A grant is a request of its key: it counts against the key's rate.
     const allowance = await limits?.consume(client.clientId);

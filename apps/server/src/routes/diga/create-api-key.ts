@@ -17,7 +17,7 @@ export const createApiKey = defineOperation(route, async (c) => {
   const { name, expiry_date, restricted, permissions } = c.req.valid('json');
   const access = accessFromDiga(restricted, permissions);
   if (isErr(access)) return access;
-  const created = await c.var.keyplane.createKey(c.var.principal, {
+  const created = await c.get('keyplane').createKey(c.get('principal'), {
     name,
     access,
     expiresAt: expiry_date ? new Date(expiry_date) : null,

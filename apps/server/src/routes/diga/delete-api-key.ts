@@ -11,6 +11,6 @@ const route = createRoute({
 });
 
 export const deleteApiKey = defineOperation(route, async (c) => {
-  const deleted = await c.var.keyplane.deleteKey(c.var.principal, c.req.valid('param').id);
+  const deleted = await c.get('keyplane').deleteKey(c.get('principal'), c.req.valid('param').id);
   return deleted.ok ? { status: 200, body: {} } : deleted;
 });

@@ -12,6 +12,6 @@ const route = createRoute({
 });
 
 export const getApiKey = defineOperation(route, async (c) => {
-  const found = await c.var.keyplane.getKey(c.var.principal, c.req.valid('param').id);
+  const found = await c.get('keyplane').getKey(c.get('principal'), c.req.valid('param').id);
   return found.ok ? { status: 200, body: toDigaKey(found.value) } : found;
 });

@@ -59,7 +59,7 @@ export const listApiKeys = defineOperation(
   route,
   async (c) => {
     const { after, before, page, limit, order } = c.req.valid('query');
-    const listed = await c.var.keyplane.listKeyPage(c.var.principal, {
+    const listed = await c.get('keyplane').listKeyPage(c.get('principal'), {
       order,
       limit,
       ...(after ? { after } : {}),

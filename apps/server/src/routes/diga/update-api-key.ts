@@ -21,7 +21,7 @@ const route = createRoute({
 export const updateApiKey = defineOperation(route, async (c) => {
   const { name, restricted, permissions } = c.req.valid('json');
   const access = updateAccess(restricted, permissions);
-  const updated = await c.var.keyplane.updateKey(c.var.principal, c.req.valid('param').id, {
+  const updated = await c.get('keyplane').updateKey(c.get('principal'), c.req.valid('param').id, {
     ...(name === undefined ? {} : { name }),
     ...(access === undefined ? {} : { access }),
   });

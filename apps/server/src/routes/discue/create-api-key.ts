@@ -16,7 +16,7 @@ export const createApiKey = defineOperation(route, async (c) => {
   const { name, status, scopes, expires_at } = c.req.valid('json');
   const grants = grantsFromScopes(scopes);
   if (isErr(grants)) return grants;
-  const created = await c.var.keyplane.createKey(c.var.principal, {
+  const created = await c.get('keyplane').createKey(c.get('principal'), {
     name: name ?? '',
     ...(status === undefined ? {} : { status }),
     access: { restricted: true, grants },

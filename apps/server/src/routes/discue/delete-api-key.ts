@@ -10,6 +10,6 @@ const route = createRoute({
 });
 
 export const deleteApiKey = defineOperation(route, async (c) => {
-  const deleted = await c.var.keyplane.deleteKey(c.var.principal, c.req.valid('param').api_key_id);
+  const deleted = await c.get('keyplane').deleteKey(c.get('principal'), c.req.valid('param').api_key_id);
   return deleted.ok ? { status: 200 } : deleted;
 });

@@ -13,7 +13,7 @@ const route = createRoute({
 
 export const getApiKey = defineOperation(route, async (c) => {
   const { api_key_id } = c.req.valid('param');
-  const found = await c.var.keyplane.getKey(c.var.principal, api_key_id);
+  const found = await c.get('keyplane').getKey(c.get('principal'), api_key_id);
   if (!found.ok) return found;
   return {
     status: 200,

@@ -23,7 +23,7 @@ const route = createRoute({
 export const listApiKeys = defineOperation(route, async (c) => {
   const { limit, cursor } = c.req.valid('query');
   if (limit === undefined && cursor === undefined) {
-    const listed = await c.var.keyplane.listKeys(c.var.principal);
+    const listed = await c.get('keyplane').listKeys(c.get('principal'));
     if (!listed.ok) return listed;
     return {
       status: 200,
@@ -31,7 +31,7 @@ export const listApiKeys = defineOperation(route, async (c) => {
     };
   }
   const pageSize = limit ?? 100;
-  const listed = await c.var.keyplane.listKeyPage(c.var.principal, {
+  const listed = await c.get('keyplane').listKeyPage(c.get('principal'), {
     order: 'asc',
     limit: pageSize,
     ...(cursor === undefined ? {} : { cursor }),

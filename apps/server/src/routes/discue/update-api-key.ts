@@ -16,7 +16,7 @@ export const updateApiKey = defineOperation(route, async (c) => {
   const { api_key_id } = c.req.valid('param');
   const { name, status, scopes, expires_at } = c.req.valid('json');
   const expiresAt = dateFromMillis(expires_at);
-  const updated = await c.var.keyplane.updateKey(c.var.principal, api_key_id, {
+  const updated = await c.get('keyplane').updateKey(c.get('principal'), api_key_id, {
     ...(name === undefined ? {} : { name }),
     ...(status === undefined ? {} : { status }),
     ...(scopes === undefined ? {} : { access: replaceScopes(scopes) }),

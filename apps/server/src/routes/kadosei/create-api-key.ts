@@ -28,12 +28,12 @@ const route = createRoute({
 /** Without permissions, the key may do everything its creator may. */
 export const createApiKey = defineOperation(route, async (c) => {
   const { name, permissions, expiresAt } = c.req.valid('json');
-  const created = await c.var.keyplane.createKey(c.var.principal, {
+  const created = await c.get('keyplane').createKey(c.get('principal'), {
     name,
     applicationId: c.req.valid('param').id,
     access: permissions
       ? { restricted: true, grants: permissions.map((text) => parsePermission(text) as Grant) }
-      : c.var.principal.access,
+      : c.get('principal').access,
     expiresAt: expiresAt ? new Date(expiresAt) : null,
   });
   if (!created.ok) return created;

@@ -15,6 +15,6 @@ const route = createRoute({
 });
 
 export const createApplication = defineOperation(route, async (c) => {
-  const created = await c.var.keyplane.createApplication(c.var.principal, c.req.valid('json'));
+  const created = await c.get('keyplane').createApplication(c.get('principal'), c.req.valid('json'));
   return created.ok ? { status: 201, body: toKadoseiApplication(created.value) } : created;
 });

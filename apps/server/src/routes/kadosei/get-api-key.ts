@@ -14,6 +14,6 @@ const route = createRoute({
 /** A key asked for under another application is not found. */
 export const getApiKey = defineOperation(route, async (c) => {
   const { id, keyId } = c.req.valid('param');
-  const found = await c.var.keyplane.getKey(c.var.principal, keyId, id);
+  const found = await c.get('keyplane').getKey(c.get('principal'), keyId, id);
   return found.ok ? { status: 200, body: toKadoseiKey(found.value) } : found;
 });

@@ -12,6 +12,6 @@ const route = createRoute({
 });
 
 export const getApplication = defineOperation(route, async (c) => {
-  const found = await c.var.keyplane.getApplication(c.var.principal, c.req.valid('param').id);
+  const found = await c.get('keyplane').getApplication(c.get('principal'), c.req.valid('param').id);
   return found.ok ? { status: 200, body: toKadoseiApplication(found.value) } : found;
 });

@@ -20,7 +20,7 @@ const route = createRoute({
 export const listApiKeys = defineOperation(route, async (c) => {
   const { limit, cursor } = c.req.valid('query');
   const applicationId = c.req.valid('param').id;
-  const listed = await c.var.keyplane.listKeyPage(c.var.principal, {
+  const listed = await c.get('keyplane').listKeyPage(c.get('principal'), {
     applicationId,
     order: 'asc',
     limit,

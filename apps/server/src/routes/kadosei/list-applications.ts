@@ -19,7 +19,7 @@ const route = createRoute({
 
 export const listApplications = defineOperation(route, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const listed = await c.var.keyplane.listApplications(c.var.principal, {
+  const listed = await c.get('keyplane').listApplications(c.get('principal'), {
     limit,
     ...(cursor === undefined ? {} : { cursor }),
   });

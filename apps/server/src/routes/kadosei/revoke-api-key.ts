@@ -16,6 +16,6 @@ const route = createRoute({
 /** Revocation is immediate; a key asked for under another application is not found. */
 export const revokeApiKey = defineOperation(route, async (c) => {
   const { id, keyId } = c.req.valid('param');
-  const deleted = await c.var.keyplane.deleteKey(c.var.principal, keyId, id);
+  const deleted = await c.get('keyplane').deleteKey(c.get('principal'), keyId, id);
   return deleted.ok ? { status: 200, body: {} } : deleted;
 });

@@ -25,7 +25,7 @@ const route = createRoute({
 
 /** Only the root credential creates organizations. */
 export const createOrganization = defineOperation(route, async (c) => {
-  const created = await c.var.keyplane.createOrganization(c.var.principal, c.req.valid('json'));
+  const created = await c.get('keyplane').createOrganization(c.get('principal'), c.req.valid('json'));
   if (!created.ok) return created;
   const { organization, application, adminKey } = created.value;
   return {

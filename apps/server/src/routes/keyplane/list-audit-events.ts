@@ -38,7 +38,7 @@ const route = createRoute({
 
 export const listAuditEvents = defineOperation(route, async (c) => {
   const { limit, cursor } = c.req.valid('query');
-  const listed = await c.var.keyplane.listAuditEvents(c.var.principal, {
+  const listed = await c.get('keyplane').listAuditEvents(c.get('principal'), {
     limit,
     ...(cursor === undefined ? {} : { cursor }),
   });

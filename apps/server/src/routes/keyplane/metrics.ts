@@ -20,8 +20,8 @@ const route = createRoute({
 export const metrics = defineOperation(
   route,
   async (c) => {
-    if (!c.var.metricsHere) return fail('not_found', 'No such resource.');
-    const { registry } = c.var.metrics;
+    if (!c.get('metricsHere')) return fail('not_found', 'No such resource.');
+    const { registry } = c.get('metrics');
     return { status: 200, body: await registry.metrics(), headers: { 'Content-Type': registry.contentType } };
   },
   { public: true },

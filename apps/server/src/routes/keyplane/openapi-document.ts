@@ -29,7 +29,7 @@ export const openApiDocument = defineOperation(
   route,
   async (c) => {
     const document = OpenApiDocument.parse(loadOpenApiDocument());
-    const servers = [{ url: c.var.origin(), description: 'This keyplane server: where this document was fetched.' }];
+    const servers = [{ url: c.get('origin')(), description: 'This keyplane server: where this document was fetched.' }];
     return { status: 200, body: { ...document, servers } };
   },
   { public: true },

@@ -20,7 +20,7 @@ const route = createRoute({
 export const readiness = defineOperation(
   route,
   async (c) => {
-    const { failing, checks } = await c.var.readiness();
+    const { failing, checks } = await c.get('readiness')();
     if (failing.length > 0) return fail('unavailable', `not ready: ${failing.join(', ')}`);
     return { status: 200, body: { status: 'ready' as const, checks } };
   },

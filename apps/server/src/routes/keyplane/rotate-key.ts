@@ -32,7 +32,7 @@ const route = createRoute({
 /** A new secret for the same key; the old one works for the grace period (0: not at all). */
 export const rotateKey = defineOperation(route, async (c) => {
   const { gracePeriodSeconds = 0 } = c.req.valid('json');
-  const rotated = await c.var.keyplane.rotateKey(c.var.principal, c.req.valid('param').keyId, gracePeriodSeconds);
+  const rotated = await c.get('keyplane').rotateKey(c.get('principal'), c.req.valid('param').keyId, gracePeriodSeconds);
   if (!rotated.ok) return rotated;
   return {
     status: 200,

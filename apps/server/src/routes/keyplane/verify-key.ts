@@ -32,10 +32,10 @@ const route = createRoute({
 export const verifyKey = defineOperation(route, async (c) => {
   const { key: secret, permissions = [] } = c.req.valid('json');
   const required = permissions.map((text) => parsePermission(text) as Grant);
-  const verified = await c.var.keyplane.verifyKey(c.var.principal, secret, required);
+  const verified = await c.get('keyplane').verifyKey(c.get('principal'), secret, required);
   if (!verified.ok) return verified;
   const { valid, code, key } = verified.value;
-  c.var.metrics?.verifications.inc({ code });
+  c.get('metrics')?.verifications.inc({ code });
   return {
     status: 200,
     body: key
