@@ -27,7 +27,9 @@ const route = createRoute({
 
 export const listApiKeys = defineOperation(route, async (c) => {
   const { limit, offset } = c.req.valid('query');
-  const listed = await c.get('keyplane').listKeyPage(c.get('principal'), { order: 'asc', limit, offset, withTotal: true });
+  const listed = await c
+    .get('keyplane')
+    .listKeyPage(c.get('principal'), { order: 'asc', limit, offset, withTotal: true });
   if (!listed.ok) return listed;
   return {
     status: 200,
