@@ -73,10 +73,10 @@ describe('request hygiene', () => {
   );
 
   it('counts a chunked body as it arrives: 413 once over the limit, and a small one is read whole', async () => {
-    const chunked = (text: string) => ({
+    const chunked = (text: string): RequestInit => ({
       method: 'POST',
       headers: headers({}),
-      duplex: 'half',
+      duplex: 'half' as const,
       body: new ReadableStream({
         start(controller) {
           const bytes = new TextEncoder().encode(text);
