@@ -25,8 +25,15 @@ function toBase62(value: bigint, length: number): string {
   return out;
 }
 
+/** The checksum in base62; a CRC-32 fits a number, so it is spelled out without BigInt's cost on every check. */
 function checksum(body: string): string {
-  return toBase62(BigInt(crc32(body)), CHECKSUM_LENGTH);
+  let rest = crc32(body);
+  let out = '';
+  for (let i = 0; i < CHECKSUM_LENGTH; i += 1) {
+    out = ALPHABET[rest % 62] + out;
+    rest = Math.floor(rest / 62);
+  }
+  return out;
 }
 
 /** A fresh secret: 256 random bits, prefixed and checksummed. */
