@@ -44,6 +44,22 @@ class PrivateNodeFS extends NodeFS {
   }
 }
 
+/**
+ * PostgreSQL's memory settings, given on every start rather than written to the store's
+ * postgresql.conf, so that stores created by any version open with them. Its defaults size it
+ * for a server of its own (128 MB of shared buffers alone), and PGlite's WebAssembly memory
+ * only ever grows: what the engine touches once stays resident for the life of the process.
+ * Pages beyond the buffers are read back from the operating system's file cache; an index
+ * built by a migration over a large table sorts through temporary files instead of memory.
+ * Neither changes what a commit writes before it is acknowledged.
+ */
+const MEMORY_SETTINGS = { shared_buffers: '16MB', maintenance_work_mem: '16MB' };
+
+const startParams = [
+  ...PGlite.defaultStartParams,
+  ...Object.entries(MEMORY_SETTINGS).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+];
+
 function sqlDatabase(db: PGlite): SqlDatabase {
   return {
     ...executor(db),
@@ -54,7 +70,7 @@ function sqlDatabase(db: PGlite): SqlDatabase {
 
 /** PostgreSQL compiled to WebAssembly, in this process: on disk in `dataDir`, or in memory. */
 export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
-  return sqlDatabase(await PGlite.create(dataDir ? { fs: new PrivateNodeFS(dataDir) } : {}));
+  return sqlDatabase(await PGlite.create(dataDir ? { fs: new PrivateNodeFS(dataDir), startParams } : { startParams }));
 }
 
 /**
@@ -62,7 +78,7 @@ export async function openPglite(dataDir?: string): Promise<SqlDatabase> {
  * of its data folder: `openPgliteImage` starts copies of it without running initdb again.
  */
 export async function pgliteImage(prepare: (db: SqlDatabase) => Promise<unknown>): Promise<Blob> {
-  const db = await PGlite.create();
+  const db = await PGlite.create({ startParams });
   try {
     await prepare(sqlDatabase(db));
     return await db.dumpDataDir('none');
@@ -73,5 +89,5 @@ export async function pgliteImage(prepare: (db: SqlDatabase) => Promise<unknown>
 
 /** An in-memory database of its own, started from a copy of `image`. */
 export async function openPgliteImage(image: Blob): Promise<SqlDatabase> {
-  return sqlDatabase(await PGlite.create({ loadDataDir: image }));
+  return sqlDatabase(await PGlite.create({ loadDataDir: image, startParams }));
 }
