@@ -1,4 +1,5 @@
 import type { KeyplaneStore } from '@keyplane/core';
+import { withDefaultApplicationCache } from './application-cache.js';
 import { InvalidationBus } from './invalidation.js';
 import { type KeyCacheHooks, withKeyCache } from './key-cache.js';
 import { createKeyplaneStore } from './keyplane-store.js';
@@ -41,7 +42,10 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
   }
   const db = await openPglite(options.dataDir);
   await migrate(db);
-  return withKeyCache(createKeyplaneStore(db), options.cacheHooks ? { hooks: options.cacheHooks } : {});
+  return withKeyCache(
+    withDefaultApplicationCache(createKeyplaneStore(db)),
+    options.cacheHooks ? { hooks: options.cacheHooks } : {},
+  );
 }
 
 export interface PostgresStoreOptions extends PostgresOptions {
@@ -61,10 +65,10 @@ export const DEFAULT_CACHE_LEASE_MS = 5_000;
 
 /** Opens a store on a PostgreSQL server and brings its schema up to date. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<KeyplaneStore> {
-  const db = await openPostgres(options);
+  const db = await openPostgres({ groupCommits: true, ...options });
   try {
     await migrate(db);
-    const store = createKeyplaneStore(db);
+    const store = withDefaultApplicationCache(createKeyplaneStore(db));
     const { keyCache = { leaseMs: DEFAULT_CACHE_LEASE_MS } } = options;
     if (!keyCache) return store;
     const coherence = await InvalidationBus.start({
@@ -99,5 +103,5 @@ export async function createEmbeddedStoreTemplate(): Promise<EmbeddedStoreTempla
  * template's database: each store has its own, and what one writes no other sees.
  */
 export async function openEmbeddedStoreFrom(template: EmbeddedStoreTemplate): Promise<KeyplaneStore> {
-  return withKeyCache(createKeyplaneStore(await openPgliteImage(template.image)));
+  return withKeyCache(withDefaultApplicationCache(createKeyplaneStore(await openPgliteImage(template.image))));
 }

@@ -4,6 +4,7 @@ import type { SqlDatabase, SqlExecutor } from './sql.js';
 import * as keys from './tables/api-keys.js';
 import * as applications from './tables/applications.js';
 import * as audit from './tables/audit-events.js';
+import * as countedKeys from './tables/counted-key-writes.js';
 import * as organizations from './tables/organizations.js';
 import * as settings from './tables/settings.js';
 
@@ -34,13 +35,7 @@ function changeKey<Change>(
 /** The domain's store over any PostgreSQL engine: the same SQL for PGlite and a server. */
 export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
   return {
-    insertKey: (key, event, quota) =>
-      db.transaction(async (tx) => {
-        if (!(await organizations.countOneMoreKey(tx, key.organizationId, quota))) return null;
-        const inserted = await keys.insertKey(tx, key);
-        await audit.insertAuditEvent(tx, event);
-        return inserted;
-      }),
+    insertKey: (key, event, quota) => db.transaction((tx) => countedKeys.insertKeyWithinQuota(tx, key, event, quota)),
 
     findKeyById: (organizationId, id) => keys.findKeyById(db, organizationId, id),
     findKeyBySecretHash: (secretHash) => keys.findKeyBySecretHash(db, secretHash),
@@ -54,12 +49,7 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
       changeKey(db, organizationId, id, decide, (tx, rotation) => keys.rotateKey(tx, organizationId, id, rotation)),
 
     deleteKey: (organizationId, id, applicationId, event) =>
-      db.transaction(async (tx) => {
-        if (!(await keys.deleteKey(tx, organizationId, id, applicationId))) return false;
-        await organizations.countOneKeyLess(tx, organizationId);
-        await audit.insertAuditEvent(tx, event);
-        return true;
-      }),
+      db.transaction((tx) => countedKeys.deleteCountedKey(tx, organizationId, id, applicationId, event)),
 
     async recordKeyUsage(usage) {
       if (usage.length === 0) return;

@@ -236,6 +236,70 @@ describe.each(KINDS)('the %s store', (kind) => {
       });
     });
 
+    it('audits each create and delete that took effect, and only those, also when they commit together', async () => {
+      const store = await open();
+      const organizationId = (await newKey(store)).organizationId;
+      const keys = await Promise.all(Array.from({ length: 6 }, () => newKey(store, { secretHash: randomUUID() })));
+      const created = await Promise.all(
+        keys.map((key) => store.insertKey(key, audit(organizationId, key.id, 'api_key.created'), 4)),
+      );
+      const stored = created.filter((key): key is ApiKey => key !== null);
+      expect(stored).toHaveLength(4);
+      const deleted = await Promise.all(
+        [...stored, ...stored].map((key) =>
+          store.deleteKey(organizationId, key.id, undefined, audit(organizationId, key.id, 'api_key.deleted')),
+        ),
+      );
+      expect(deleted.filter(Boolean)).toHaveLength(4);
+      const events = await store.listAuditEvents(organizationId, { limit: 100 });
+      const targets = (action: AuditEvent['action']) =>
+        events
+          .filter((event) => event.action === action)
+          .map((event) => event.targetId)
+          .sort();
+      const storedIds = stored.map((key) => key.id).sort();
+      expect(targets('api_key.created')).toEqual(storedIds);
+      expect(targets('api_key.deleted')).toEqual(storedIds);
+      expect(await store.countKeys(organizationId)).toBe(0);
+      // The count went down with every delete: the whole quota is free again.
+      const again = await Promise.all(
+        Array.from({ length: 5 }, async () => {
+          const key = await newKey(store, { secretHash: randomUUID() });
+          return store.insertKey(key, audit(organizationId, key.id, 'api_key.created'), 4);
+        }),
+      );
+      expect(again.filter((key) => key !== null)).toHaveLength(4);
+    });
+
+    it('fails a create alone when it cannot be written: those committed beside it stay, and are counted', async () => {
+      const store = await open();
+      const taken = await newKey(store);
+      await insert(store, taken);
+      const keys = await Promise.all(Array.from({ length: 5 }, () => newKey(store, { secretHash: randomUUID() })));
+      const clash = await newKey(store, { secretHash: taken.secretHash });
+      const outcomes = await Promise.allSettled(
+        [...keys.slice(0, 2), clash, ...keys.slice(2)].map((key) =>
+          store.insertKey(key, audit(key.organizationId, key.id, 'api_key.created'), 1_000),
+        ),
+      );
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      expect(await store.countKeys(taken.organizationId)).toBe(6);
+      const events = await store.listAuditEvents(taken.organizationId, { limit: 100 });
+      expect(events.filter((event) => event.targetId === clash.id)).toEqual([]);
+      // The count kept by the organization agrees with the keys: a quota of 7 leaves room for one.
+      const one = await newKey(store, { secretHash: randomUUID() });
+      const two = await newKey(store, { secretHash: randomUUID() });
+      expect(await store.insertKey(one, audit(one.organizationId, one.id, 'api_key.created'), 7)).not.toBeNull();
+      expect(await store.insertKey(two, audit(two.organizationId, two.id, 'api_key.created'), 7)).toBeNull();
+    });
+
     it('changes a key atomically: concurrent changes each see the one before', async () => {
       const store = await open();
       const key = await newKey(store);

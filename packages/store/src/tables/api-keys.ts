@@ -5,7 +5,7 @@ import type { ApiKeysTable } from '../schema.js';
 import type { SqlExecutor } from '../sql.js';
 
 /** What a key is read as: every column but its secrets' digests. */
-const COLUMNS = [
+export const KEY_COLUMNS = [
   'id',
   'organization_id',
   'application_id',
@@ -25,9 +25,9 @@ const COLUMNS = [
   'secret_generation',
 ] as const satisfies readonly (keyof ApiKeysTable)[];
 
-type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof COLUMNS)[number]>;
+export type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof KEY_COLUMNS)[number]>;
 
-const toKey = (row: KeyRow): ApiKey => ({
+export const toKey = (row: KeyRow): ApiKey => ({
   id: row.id,
   organizationId: row.organization_id,
   applicationId: row.application_id,
@@ -46,13 +46,13 @@ const toKey = (row: KeyRow): ApiKey => ({
   secretGeneration: row.secret_generation,
 });
 
-const grantsOf = (access: Access) => jsonb<readonly Grant[]>(access.restricted ? access.grants : []);
+export const grantsOf = (access: Access) => jsonb<readonly Grant[]>(access.restricted ? access.grants : []);
 
 /** The key as a change wrote it (the row it names exists: it is locked). */
 const changed = (row: KeyRow | undefined): ApiKey => toKey(row as KeyRow);
 
 const selectKey = (organizationId: string, id: string) =>
-  builder.selectFrom('api_keys').select(COLUMNS).where('organization_id', '=', organizationId).where('id', '=', id);
+  builder.selectFrom('api_keys').select(KEY_COLUMNS).where('organization_id', '=', organizationId).where('id', '=', id);
 
 const updateKey = (organizationId: string, id: string) =>
   builder.updateTable('api_keys').where('organization_id', '=', organizationId).where('id', '=', id);
@@ -78,7 +78,7 @@ export async function insertKey(tx: SqlExecutor, key: NewKey): Promise<ApiKey> {
         updated_at: key.createdAt,
         expires_at: key.expiresAt,
       })
-      .returning(COLUMNS),
+      .returning(KEY_COLUMNS),
   );
   return changed(row);
 }
@@ -100,7 +100,7 @@ export async function findKeyBySecretHash(executor: SqlExecutor, secretHash: str
     executor,
     builder
       .selectFrom('api_keys')
-      .select(COLUMNS)
+      .select(KEY_COLUMNS)
       .select((eb) => eb('secret_hash', '=', secretHash).as('is_current'))
       .where((eb) => eb.or([eb('secret_hash', '=', secretHash), eb('previous_secret_hash', '=', secretHash)])),
   );
@@ -109,7 +109,7 @@ export async function findKeyBySecretHash(executor: SqlExecutor, secretHash: str
 
 /** Keyset pagination over (created_at, id), in either order, from either side of a cursor. */
 export async function listKeys(executor: SqlExecutor, organizationId: string, query: KeyQuery): Promise<ApiKey[]> {
-  let select = builder.selectFrom('api_keys').select(COLUMNS).where('organization_id', '=', organizationId);
+  let select = builder.selectFrom('api_keys').select(KEY_COLUMNS).where('organization_id', '=', organizationId);
   if (query.applicationId !== undefined) select = select.where('application_id', '=', query.applicationId);
   const cursor = query.after ?? query.before;
   // Paging "before" a cursor walks the other way and turns the page round afterwards.
@@ -161,7 +161,7 @@ export async function changeKey(
         ...(change.expiresAt !== undefined ? { expires_at: change.expiresAt } : {}),
         updated_at: change.updatedAt,
       })
-      .returning(COLUMNS),
+      .returning(KEY_COLUMNS),
   );
   return changed(row);
 }
@@ -186,26 +186,9 @@ export async function rotateKey(
         rotated_at: rotation.rotatedAt,
         secret_generation: eb('secret_generation', '+', 1),
       }))
-      .returning(COLUMNS),
+      .returning(KEY_COLUMNS),
   );
   return changed(row);
-}
-
-/** True when this call removed the key (of `applicationId`, when given). */
-export async function deleteKey(
-  tx: SqlExecutor,
-  organizationId: string,
-  id: string,
-  applicationId: string | undefined,
-): Promise<boolean> {
-  let remove = builder
-    .deleteFrom('api_keys')
-    .where('organization_id', '=', organizationId)
-    .where('id', '=', id)
-    .returning('id');
-  if (applicationId !== undefined) remove = remove.where('application_id', '=', applicationId);
-  const rows = await run(tx, remove);
-  return rows.length === 1;
 }
 
 /** Records when keys were last used, in one statement, keeping the latest time of each. */

@@ -33,31 +33,3 @@ export async function findOrganization(executor: SqlExecutor, id: string): Promi
   );
   return row ? { id: row.id, name: row.name, createdAt: row.created_at } : null;
 }
-
-/**
- * Counts one more key unless the organization holds `quota` keys already: false then. The
- * organization's row is the counter: its update both checks the quota and serializes
- * concurrent creates in one organization, so none slips past it.
- */
-export async function countOneMoreKey(tx: SqlExecutor, organizationId: string, quota: number): Promise<boolean> {
-  const counted = await run(
-    tx,
-    builder
-      .updateTable('organizations')
-      .set((eb) => ({ key_count: eb('key_count', '+', 1) }))
-      .where('id', '=', organizationId)
-      .where('key_count', '<', quota)
-      .returning('key_count'),
-  );
-  return counted.length > 0;
-}
-
-export async function countOneKeyLess(tx: SqlExecutor, organizationId: string): Promise<void> {
-  await run(
-    tx,
-    builder
-      .updateTable('organizations')
-      .set((eb) => ({ key_count: eb('key_count', '-', 1) }))
-      .where('id', '=', organizationId),
-  );
-}

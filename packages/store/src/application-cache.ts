@@ -1,0 +1,49 @@
+import type { Application, KeyplaneStore } from '@keyplane/core';
+
+/**
+ * Keeps each organization's default application in memory once found: every key created
+ * without naming its application looks it up. The default application is created with its
+ * organization and no operation changes or removes it, so an entry stays true on every
+ * instance sharing the store. An organization without one is not remembered (it may be
+ * created next), and every application written for an organization here drops its entry,
+ * as does a look-up overtaken by such a write. An operation that changed which application
+ * is the default would have to tell the other instances, as key changes do.
+ */
+export function withDefaultApplicationCache(store: KeyplaneStore): KeyplaneStore {
+  const defaults = new Map<string, Application>();
+  /** Counts application writes, so that a look-up overtaken by one does not keep what it read before it. */
+  let writes = 0;
+  const forget = (organizationId: string) => {
+    writes += 1;
+    defaults.delete(organizationId);
+  };
+  const forgetAfter = async <T>(organizationId: string, write: Promise<T>): Promise<T> => {
+    try {
+      return await write;
+    } finally {
+      forget(organizationId);
+    }
+  };
+
+  return {
+    ...store,
+    async findDefaultApplication(organizationId) {
+      const cached = defaults.get(organizationId);
+      if (cached) return cached;
+      const seen = writes;
+      const found = await store.findDefaultApplication(organizationId);
+      if (found && writes === seen) defaults.set(organizationId, found);
+      return found;
+    },
+    insertApplication: (application, audit) =>
+      forgetAfter(application.organizationId, store.insertApplication(application, audit)),
+    insertOrganization: (organization, application, adminKey, audit) =>
+      forgetAfter(organization.id, store.insertOrganization(organization, application, adminKey, audit)),
+    async ensureDefaultOrganization(now) {
+      writes += 1;
+      const organization = await store.ensureDefaultOrganization(now);
+      forget(organization.id);
+      return organization;
+    },
+  };
+}
