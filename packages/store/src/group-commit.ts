@@ -31,13 +31,13 @@ export function groupCommits(transaction: Transaction, onCommit?: (size: number)
             return;
           }
           for (const { work } of batch) {
-            await tx.query('savepoint grouped_write');
+            await tx.exec('savepoint grouped_write');
             try {
               const value = await work(tx);
-              await tx.query('release savepoint grouped_write');
+              await tx.exec('release savepoint grouped_write');
               outcomes.push({ ok: true, value });
             } catch (error) {
-              await tx.query('rollback to savepoint grouped_write');
+              await tx.exec('rollback to savepoint grouped_write');
               outcomes.push({ ok: false, error });
             }
           }

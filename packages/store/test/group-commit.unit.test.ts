@@ -12,7 +12,9 @@ function recordingTransactions() {
         log.push(text);
         return [] as Row[];
       },
-      async exec() {},
+      async exec(script: string) {
+        log.push(script);
+      },
     };
     try {
       const value = await work(tx);
