@@ -316,6 +316,7 @@ async function fairness(url: string, fixtures: Fixtures): Promise<Row[]> {
     ['discue whole list', { method: 'GET', path: '/v1/api_keys', headers: json(fixtures.noisyAdminKey) }],
   ];
   for (const [name, loop] of loops) {
+    await untilIdle(url);
     const [contended, noisy] = await Promise.all([load(url, verification, SECONDS, 10), load(url, loop, SECONDS, 40)]);
     rows.push({ backend: 'embedded', keys: 0, scenario: `verification beside a ${name} loop`, keyplane: contended });
     rows.push({
@@ -328,10 +329,27 @@ async function fairness(url: string, fixtures: Fixtures): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * Waits until the server answers at once again. A load run ends when its time is up, not when
+ * the server has answered what was sent: after a loop of whole lists it may still be reading
+ * and writing them for seconds, and the next run, measured meanwhile, would get no answers.
+ */
+async function untilIdle(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const started = performance.now();
+    await fetch(`${url}/healthz`).then((response) => response.arrayBuffer());
+    if (performance.now() - started < 50) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  log(`${url} still answers slowly a minute after its last load`);
+}
+
 /** Verification on two instances of one PostgreSQL at once, each with half the connections. */
 async function twoInstances(first: Running, env: Record<string, string>, fixtures: Fixtures): Promise<Row[]> {
   const second = await start(MAIN, env);
   try {
+    await Promise.all([untilIdle(first.url), untilIdle(second.url)]);
     const verification = scenarios(fixtures)['key verification'] as Load;
     const [a, b] = await Promise.all([
       load(first.url, verification, SECONDS, CONNECTIONS / 2),

@@ -9,6 +9,7 @@ import { SERVED_DIALECTS } from './dialects.js';
 import { registerDocs } from './docs/docs.js';
 import type { AppEnv } from './http/env.js';
 import type { HttpError } from './http/errors.js';
+import type { ListLimits } from './http/list-limits.js';
 import { registerOperations } from './http/operation.js';
 import type { RateLimits } from './http/rate-limits.js';
 import { routeTable } from './http/route-table.js';
@@ -20,6 +21,8 @@ export interface AppOptions {
   readonly onUnexpectedError?: (error: unknown, c: Context<AppEnv>) => void;
   /** Request and failed-authentication limits; none when absent. */
   readonly rateLimits?: RateLimits;
+  /** Turns at listing per organization; none when absent. */
+  readonly listLimits?: ListLimits;
   /** Take the client's address from X-Forwarded-For, as the load balancer in front appended it. */
   readonly trustProxy?: boolean;
   /** True once the server is shutting down: answers then close their connection. */
@@ -126,6 +129,7 @@ export function createApp({
   isDraining,
   onRequest,
   rateLimits,
+  listLimits,
   trustProxy = false,
   metrics = new Metrics(),
   metricsHere = true,
@@ -166,6 +170,7 @@ export function createApp({
     c.set('requestId', requestId);
     c.set('keyplane', keyplane);
     c.set('rateLimits', rateLimits);
+    c.set('listLimits', listLimits);
     c.set('clientAddress', clientAddressOf(c, trustProxy));
     c.set('metrics', metrics);
     c.set('metricsHere', metricsHere);

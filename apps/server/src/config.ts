@@ -158,6 +158,16 @@ export const SETTINGS = {
       'most keys one organization may hold; creating one more is refused (discue: 402, the other dialects: 403), ' +
       'deleting one makes room',
   }),
+  KEYPLANE_LISTS_IN_FLIGHT_PER_ORGANIZATION: setting(z.coerce.number().int().min(1).max(1000).default(1), {
+    meaning:
+      'list requests (keys, applications, audit events, in every dialect) one organization may have answered at ' +
+      "once by one instance; more wait their turn, so that one organization's lists cannot hold up the others' requests",
+  }),
+  KEYPLANE_LISTS_QUEUED_PER_ORGANIZATION: setting(z.coerce.number().int().min(0).max(10_000).default(64), {
+    meaning:
+      'list requests of one organization that may wait for their turn, in order; more are refused with 429 and ' +
+      '`Retry-After` until the queue shortens',
+  }),
   KEYPLANE_TRUST_PROXY: setting(z.enum(['true', 'false']).default('false'), {
     meaning:
       '`true` behind a load balancer that sets `X-Forwarded-For`: the client address is taken from it ' +
@@ -242,6 +252,8 @@ export interface Config {
     /** Counters shared by every instance, in Redis. */
     readonly redisUrl: string | undefined;
   };
+  /** Turns at listing, per organization and instance. */
+  readonly listLimits: { readonly inFlight: number; readonly queued: number };
   readonly trustProxy: boolean;
   /** Most keys one organization may hold. */
   readonly maxKeysPerOrganization: number;
@@ -283,6 +295,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failedAuthPerMinute: data.KEYPLANE_AUTH_FAILURES_PER_MINUTE,
       lockoutSeconds: data.KEYPLANE_AUTH_LOCKOUT_SECONDS,
       redisUrl: data.REDIS_URL,
+    },
+    listLimits: {
+      inFlight: data.KEYPLANE_LISTS_IN_FLIGHT_PER_ORGANIZATION,
+      queued: data.KEYPLANE_LISTS_QUEUED_PER_ORGANIZATION,
     },
     trustProxy: data.KEYPLANE_TRUST_PROXY === 'true',
     maxKeysPerOrganization: data.KEYPLANE_MAX_KEYS_PER_ORGANIZATION,

@@ -58,6 +58,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly listRefusals = new Counter({
+    name: 'keyplane_list_refusals_total',
+    help: 'List requests refused because their organization had too many lists running and waiting already.',
+    registers: [this.registry],
+  });
+
   readonly cacheLookups = new Counter({
     name: 'keyplane_key_cache_lookups_total',
     help: 'Key look-ups by the in-process key cache (embedded store), by result: hit or miss.',

@@ -7,6 +7,7 @@ import { openEmbeddedStore, openPostgresStore } from '@keyplane/store';
 import { Redis } from 'ioredis';
 import { createApp } from './app.js';
 import { type Config, ConfigError } from './config.js';
+import { ListLimits } from './http/list-limits.js';
 import { RateLimits } from './http/rate-limits.js';
 import { log, requestLogger } from './log.js';
 import { Metrics, type PoolUse } from './metrics.js';
@@ -117,6 +118,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const app = createApp({
     keyplane,
     rateLimits,
+    listLimits: new ListLimits(config.listLimits),
     trustProxy: config.trustProxy,
     isDraining: () => draining,
     metrics,

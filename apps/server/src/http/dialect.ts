@@ -2,6 +2,7 @@ import type { DialectName } from '@keyplane/contract';
 import type { Context } from 'hono';
 import type { AppEnv } from './env.js';
 import type { ApiError } from './errors.js';
+import { JsonText } from './json-in-slices.js';
 
 /**
  * A dialect is a thin translation at the edge: how it renders keyplane's errors, how
@@ -22,13 +23,15 @@ export interface JsonOptions {
   readonly pretty?: boolean;
 }
 
-/** A JSON response. */
+/** A JSON response; a `JsonText` body is already written, in the form asked for. */
 export function jsonResponse(
   c: Context<AppEnv>,
   body: unknown,
   status: number,
   { mediaType = 'application/json', pretty = false }: JsonOptions = {},
 ): Response {
-  const text = pretty ? `${JSON.stringify(body, null, 2)}\n` : JSON.stringify(body);
+  let text: string;
+  if (body instanceof JsonText) text = body.text;
+  else text = pretty ? `${JSON.stringify(body, null, 2)}\n` : JSON.stringify(body);
   return c.body(text, status as 200, { 'Content-Type': `${mediaType}; charset=UTF-8` });
 }

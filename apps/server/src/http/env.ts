@@ -2,6 +2,7 @@ import type { Keyplane, Principal } from '@keyplane/core';
 import type { Context } from 'hono';
 import type { Metrics } from '../metrics.js';
 import type { ApiError } from './errors.js';
+import type { ListLimits } from './list-limits.js';
 import type { RateLimits } from './rate-limits.js';
 
 export type RenderError = (c: Context<AppEnv>, error: ApiError) => Response;
@@ -16,6 +17,8 @@ export interface AppEnv {
     renderError: RenderError;
     /** Request limits, when the server has them. */
     rateLimits: RateLimits | undefined;
+    /** Turns at listing per organization, when the server has them. */
+    listLimits: ListLimits | undefined;
     /** The calling client's address, for the failed-authentication limit. */
     clientAddress: string;
     /** The app's metrics. */

@@ -7,6 +7,7 @@ import { type Dialect, jsonResponse } from './dialect.js';
 import type { AppEnv, RenderError } from './env.js';
 import type { ApiError } from './errors.js';
 import { limitBody, negotiate } from './hygiene.js';
+import { limitLists } from './list-limits.js';
 import { validationError } from './validation.js';
 
 type Responses<Op> = Op extends { responses: infer R } ? R : never;
@@ -48,6 +49,8 @@ export interface OperationOptions {
   readonly public?: boolean;
   /** Errors of this operation are rendered its own way (the OAuth token endpoint). */
   readonly renderError?: RenderError;
+  /** Lists many rows: one organization's such requests take turns (`ListLimits`). */
+  readonly lists?: boolean;
 }
 
 export interface Operation {
@@ -84,7 +87,7 @@ export function registerOperations(app: OpenAPIHono<AppEnv>, dialect: Dialect, o
       await next();
     };
     const hygiene = [chooseRenderer, negotiate, limitBody];
-    const middleware = options.public ? hygiene : [...hygiene, authenticate];
+    const middleware = options.public ? hygiene : [...hygiene, authenticate, ...(options.lists ? [limitLists] : [])];
     const respond = async (c: OperationContext<RouteConfig>) => {
       const outcome = await handler(c);
       if ('ok' in outcome) return renderError(c, outcome.error);

@@ -1,3 +1,4 @@
+import { takesTurns } from '../../http/list-limits.js';
 import { createApiKey } from './create-api-key.js';
 import { deleteApiKey } from './delete-api-key.js';
 import { aerospike } from './dialect.js';
@@ -6,5 +7,5 @@ import { listApiKeys } from './list-api-keys.js';
 
 export const aerospikeDialect = {
   dialect: aerospike,
-  operations: [issueToken, createApiKey, listApiKeys, deleteApiKey],
+  operations: [issueToken, createApiKey, takesTurns(listApiKeys), deleteApiKey],
 };

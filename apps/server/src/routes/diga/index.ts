@@ -1,3 +1,4 @@
+import { takesTurns } from '../../http/list-limits.js';
 import { createApiKey } from './create-api-key.js';
 import { deleteApiKey } from './delete-api-key.js';
 import { diga } from './dialect.js';
@@ -7,5 +8,5 @@ import { updateApiKey } from './update-api-key.js';
 
 export const digaDialect = {
   dialect: diga,
-  operations: [listApiKeys, createApiKey, getApiKey, updateApiKey, deleteApiKey],
+  operations: [takesTurns(listApiKeys), createApiKey, getApiKey, updateApiKey, deleteApiKey],
 };

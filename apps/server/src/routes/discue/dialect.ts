@@ -40,7 +40,8 @@ function statusOf(error: ApiError): number {
   }
 }
 
-const isPretty = (c: Context<AppEnv>) => {
+/** Whether the request asked for its answer indented (`pretty`). */
+export const isPretty = (c: Context<AppEnv>) => {
   const pretty = c.req.query('pretty');
   return pretty !== undefined && PRETTY_TRUE.includes(pretty.toLowerCase());
 };

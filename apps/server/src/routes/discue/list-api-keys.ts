@@ -1,6 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { renderInSlices } from '../../http/json-in-slices.js';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
+import { listEveryKey } from '../../http/whole-list.js';
+import { isPretty } from './dialect.js';
 import { toDiscueApiKey } from './mapping.js';
 import { DiscueApiKeyList, discueErrors, prettyQuery } from './schemas.js';
 
@@ -23,11 +26,12 @@ const route = createRoute({
 export const listApiKeys = defineOperation(route, async (c) => {
   const { limit, cursor } = c.req.valid('query');
   if (limit === undefined && cursor === undefined) {
-    const listed = await c.get('keyplane').listKeys(c.get('principal'));
+    const listed = await listEveryKey(c.get('keyplane'), c.get('principal'));
     if (!listed.ok) return listed;
+    const envelope = { api_keys: [], _links: { self: { href: '/v1/api_keys' } } };
     return {
       status: 200,
-      body: { api_keys: listed.value.map(toDiscueApiKey), _links: { self: { href: '/v1/api_keys' } } },
+      body: await renderInSlices(envelope, 'api_keys', listed.value, toDiscueApiKey, isPretty(c)),
     };
   }
   const pageSize = limit ?? 100;

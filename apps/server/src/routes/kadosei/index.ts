@@ -1,3 +1,4 @@
+import { takesTurns } from '../../http/list-limits.js';
 import { createApiKey } from './create-api-key.js';
 import { createApplication } from './create-application.js';
 import { kadosei } from './dialect.js';
@@ -9,5 +10,13 @@ import { revokeApiKey } from './revoke-api-key.js';
 
 export const kadoseiDialect = {
   dialect: kadosei,
-  operations: [listApplications, createApplication, getApplication, createApiKey, listApiKeys, getApiKey, revokeApiKey],
+  operations: [
+    takesTurns(listApplications),
+    createApplication,
+    getApplication,
+    createApiKey,
+    takesTurns(listApiKeys),
+    getApiKey,
+    revokeApiKey,
+  ],
 };

@@ -1,3 +1,4 @@
+import { takesTurns } from '../../http/list-limits.js';
 import { createOrganization } from './create-organization.js';
 import { keyplane } from './dialect.js';
 import { health } from './health.js';
@@ -10,5 +11,14 @@ import { verifyKey } from './verify-key.js';
 
 export const keyplaneDialect = {
   dialect: keyplane,
-  operations: [health, readiness, metrics, openApiDocument, createOrganization, verifyKey, rotateKey, listAuditEvents],
+  operations: [
+    health,
+    readiness,
+    metrics,
+    openApiDocument,
+    createOrganization,
+    verifyKey,
+    rotateKey,
+    takesTurns(listAuditEvents),
+  ],
 };
