@@ -1,5 +1,5 @@
 import type { KeyplaneStore } from '@keyplane/core';
-import { withDefaultApplicationCache } from './application-cache.js';
+import { withApplicationCache } from './application-cache.js';
 import { InvalidationBus } from './invalidation.js';
 import { type KeyCacheHooks, withKeyCache } from './key-cache.js';
 import { createKeyplaneStore } from './keyplane-store.js';
@@ -43,7 +43,7 @@ export async function openEmbeddedStore(options: EmbeddedStoreOptions = {}): Pro
   const db = await openPglite(options.dataDir);
   await migrate(db);
   return withKeyCache(
-    withDefaultApplicationCache(createKeyplaneStore(db)),
+    withApplicationCache(createKeyplaneStore(db)),
     options.cacheHooks ? { hooks: options.cacheHooks } : {},
   );
 }
@@ -68,7 +68,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const db = await openPostgres({ groupCommits: true, ...options });
   try {
     await migrate(db);
-    const store = withDefaultApplicationCache(createKeyplaneStore(db));
+    const store = withApplicationCache(createKeyplaneStore(db));
     const { keyCache = { leaseMs: DEFAULT_CACHE_LEASE_MS } } = options;
     if (!keyCache) return store;
     const coherence = await InvalidationBus.start({
@@ -103,5 +103,5 @@ export async function createEmbeddedStoreTemplate(): Promise<EmbeddedStoreTempla
  * template's database: each store has its own, and what one writes no other sees.
  */
 export async function openEmbeddedStoreFrom(template: EmbeddedStoreTemplate): Promise<KeyplaneStore> {
-  return withKeyCache(withDefaultApplicationCache(createKeyplaneStore(await openPgliteImage(template.image))));
+  return withKeyCache(withApplicationCache(createKeyplaneStore(await openPgliteImage(template.image))));
 }

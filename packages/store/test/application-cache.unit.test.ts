@@ -1,15 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { Application, KeyplaneStore, Organization } from '@keyplane/core';
 import { describe, expect, it } from 'vitest';
-import { withDefaultApplicationCache } from '../src/application-cache.js';
+import { withApplicationCache } from '../src/application-cache.js';
 
 /** A store of applications in a map, counting the look-ups of default applications. */
 function applicationStore() {
   const applications = new Map<string, Application>();
   let reads = 0;
+  let readsById = 0;
   /** While set, look-ups find what they find at once but answer only once it resolves. */
   let held: Promise<void> | undefined;
   const store = {
+    async findApplication(organizationId: string, id: string) {
+      readsById += 1;
+      const found = applications.get(id);
+      return found?.organizationId === organizationId ? found : null;
+    },
     async findDefaultApplication(organizationId: string) {
       reads += 1;
       const found = [...applications.values()].find((a) => a.organizationId === organizationId && a.isDefault);
@@ -24,7 +30,13 @@ function applicationStore() {
       applications.set(application.id, application);
     },
   } as unknown as KeyplaneStore;
-  return { store, applications, reads: () => reads, hold: (until: Promise<void>) => (held = until) };
+  return {
+    store,
+    applications,
+    reads: () => reads,
+    readsById: () => readsById,
+    hold: (until: Promise<void>) => (held = until),
+  };
 }
 
 const application = (organizationId: string, name: string, isDefault = true): Application => ({
@@ -36,10 +48,33 @@ const application = (organizationId: string, name: string, isDefault = true): Ap
   createdAt: new Date(),
 });
 
-describe('the default application cache', () => {
+describe('the application cache', () => {
+  it('reads an application by id once, and only within its own organization', async () => {
+    const { store, applications, readsById } = applicationStore();
+    const cached = withApplicationCache(store);
+    const organizationId = randomUUID();
+    const found = application(organizationId, 'payments', false);
+    applications.set(found.id, found);
+    expect(await cached.findApplication(organizationId, found.id)).toEqual(found);
+    expect(await cached.findApplication(organizationId, found.id)).toEqual(found);
+    expect(readsById()).toBe(1);
+    expect(await cached.findApplication(randomUUID(), found.id)).toBeNull();
+  });
+
+  it('does not remember that an application is missing: it may be created next', async () => {
+    const { store, readsById } = applicationStore();
+    const cached = withApplicationCache(store);
+    const organizationId = randomUUID();
+    const later = application(organizationId, 'later', false);
+    expect(await cached.findApplication(organizationId, later.id)).toBeNull();
+    await cached.insertApplication(later, {} as never);
+    expect(await cached.findApplication(organizationId, later.id)).toEqual(later);
+    expect(readsById()).toBe(2);
+  });
+
   it('reads an organization’s default application once', async () => {
     const { store, reads } = applicationStore();
-    const cached = withDefaultApplicationCache(store);
+    const cached = withApplicationCache(store);
     const organization = { id: randomUUID(), name: 'o', createdAt: new Date() };
     const first = application(organization.id, 'default');
     await cached.insertOrganization(organization, first, {} as never, []);
@@ -50,7 +85,7 @@ describe('the default application cache', () => {
 
   it('does not remember that an organization has none: it may be created next', async () => {
     const { store } = applicationStore();
-    const cached = withDefaultApplicationCache(store);
+    const cached = withApplicationCache(store);
     const organization = { id: randomUUID(), name: 'o', createdAt: new Date() };
     expect(await cached.findDefaultApplication(organization.id)).toBeNull();
     const created = application(organization.id, 'default');
@@ -60,7 +95,7 @@ describe('the default application cache', () => {
 
   it('drops an organization’s entry when one of its applications is written', async () => {
     const { store, applications, reads } = applicationStore();
-    const cached = withDefaultApplicationCache(store);
+    const cached = withApplicationCache(store);
     const organizationId = randomUUID();
     const before = application(organizationId, 'default');
     applications.set(before.id, before);
@@ -75,7 +110,7 @@ describe('the default application cache', () => {
 
   it('does not keep what a look-up read before an application was written beside it', async () => {
     const { store, applications, hold } = applicationStore();
-    const cached = withDefaultApplicationCache(store);
+    const cached = withApplicationCache(store);
     const organizationId = randomUUID();
     const before = application(organizationId, 'default');
     applications.set(before.id, before);
