@@ -43,6 +43,19 @@ describe('turns at listing, per organization', () => {
     expect(limits.busyOrganizations).toBe(0);
   });
 
+  it('never queues a request whose client had gone before it asked', async () => {
+    const limits = new ListLimits({ inFlight: 1, queued: 1 });
+    const release = await limits.take('acme');
+    const gone = new AbortController();
+    gone.abort();
+    expect(await limits.take('acme', gone.signal)).toBeNull();
+    // It took no place in the queue.
+    const next = limits.take('acme');
+    expect(next).not.toBeNull();
+    release?.();
+    ((await next) as () => void)();
+  });
+
   it('is taken by every operation of the contract that lists, and by no other', () => {
     const paths = loadOpenApiDocument().paths as Record<string, Record<string, { operationId: string }>>;
     for (const { operations } of Object.values(SERVED_DIALECTS)) {

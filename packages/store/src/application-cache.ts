@@ -1,7 +1,12 @@
 import type { Application, KeyplaneStore } from '@keyplane/core';
 
-/** Applications kept by id, at most; the oldest found is dropped first. */
+/** Applications kept by id, and default applications kept by organization, at most; the oldest found is dropped first. */
 const MAX_APPLICATIONS = 10_000;
+
+const keep = <K, V>(map: Map<K, V>, key: K, value: V) => {
+  if (map.size >= MAX_APPLICATIONS) map.delete(map.keys().next().value as K);
+  map.set(key, value);
+};
 
 /**
  * Keeps applications in memory once found: each organization's default one, which every key
@@ -37,10 +42,7 @@ export function withApplicationCache(store: KeyplaneStore): KeyplaneStore {
       const cached = byId.get(id);
       if (cached) return cached.organizationId === organizationId ? cached : null;
       const found = await store.findApplication(organizationId, id);
-      if (found) {
-        if (byId.size >= MAX_APPLICATIONS) byId.delete(byId.keys().next().value as string);
-        byId.set(id, found);
-      }
+      if (found) keep(byId, id, found);
       return found;
     },
     async findDefaultApplication(organizationId) {
@@ -48,7 +50,7 @@ export function withApplicationCache(store: KeyplaneStore): KeyplaneStore {
       if (cached) return cached;
       const seen = writes;
       const found = await store.findDefaultApplication(organizationId);
-      if (found && writes === seen) defaults.set(organizationId, found);
+      if (found && writes === seen) keep(defaults, organizationId, found);
       return found;
     },
     insertApplication: (application, audit) =>

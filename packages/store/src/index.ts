@@ -65,7 +65,7 @@ export const DEFAULT_CACHE_LEASE_MS = 5_000;
 
 /** Opens a store on a PostgreSQL server and brings its schema up to date. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<KeyplaneStore> {
-  const db = await openPostgres({ groupCommits: true, ...options });
+  const db = await openPostgres(options);
   try {
     await migrate(db);
     const store = withApplicationCache(createKeyplaneStore(db));

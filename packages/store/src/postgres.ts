@@ -1,5 +1,4 @@
 import pg from 'pg';
-import { groupCommits } from './group-commit.js';
 import type { SqlDatabase, SqlExecutor } from './sql.js';
 
 export interface PostgresOptions {
@@ -12,12 +11,6 @@ export interface PostgresOptions {
   readonly statementTimeoutMs?: number;
   /** Tables live in this schema (tests give each run its own). */
   readonly schema?: string;
-  /**
-   * Transactions that arrive while one commits share the next commit, each in a savepoint
-   * (see `groupCommits`): writes that all take one row lock, as key creates and deletes take
-   * their organization's, then wait for one commit together instead of one commit each.
-   */
-  readonly groupCommits?: boolean;
 }
 
 export class StoreUnavailableError extends Error {
@@ -70,21 +63,28 @@ export async function openPostgres(options: PostgresOptions): Promise<SqlDatabas
   }
   async function transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    let result: T;
     try {
       await client.query('begin');
-      const result = await work(executor(client));
+      result = await work(executor(client));
       await client.query('commit');
-      return result;
     } catch (error) {
-      await client.query('rollback').catch(() => {});
+      // A connection whose rollback failed is closed, never handed out again mid-transaction.
+      const rolledBack = await client.query('rollback').then(
+        () => true,
+        () => false,
+      );
+      client.release(!rolledBack);
       throw error;
-    } finally {
-      client.release();
     }
+    client.release();
+    return result;
   }
   return {
     ...executor(pool),
-    transaction: options.groupCommits ? groupCommits(transaction) : transaction,
+    // Each transaction on a connection of its own: grouping several organizations' writes in
+    // one would take their row locks in arrival order, and two instances could deadlock.
+    transaction,
     close: () => pool.end(),
   };
 }

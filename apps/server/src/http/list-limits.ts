@@ -53,6 +53,8 @@ export class ListLimits {
       return Promise.resolve(release);
     }
     if (turns.waiting.length >= this.#settings.queued) return null;
+    // Gone before it could queue: its abort has fired already and would never reach the queue.
+    if (abandoned?.aborted) return Promise.resolve(null);
     const queue = turns.waiting;
     return new Promise((resolve) => {
       queue.push(resolve);
