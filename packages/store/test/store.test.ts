@@ -236,7 +236,7 @@ describe.each(KINDS)('the %s store', (kind) => {
       });
     });
 
-    it('audits each create and delete that took effect, and only those, also when they commit together', async () => {
+    it('audits each create and delete that took effect, and only those, among concurrent ones', async () => {
       const store = await open();
       const organizationId = (await newKey(store)).organizationId;
       const keys = await Promise.all(Array.from({ length: 6 }, () => newKey(store, { secretHash: randomUUID() })));
