@@ -103,11 +103,6 @@ export class Keyplane {
     return this.#keys.createKey(principal, request);
   }
 
-  /** Every key of the organization, oldest first: at most its quota of keys. */
-  listKeys(principal: Principal): Promise<Result<ApiKey[]>> {
-    return this.#keys.listKeys(principal);
-  }
-
   listKeyPage(principal: Principal, request: KeyPageRequest): Promise<Result<KeyPage>> {
     return this.#keys.listKeyPage(principal, request);
   }

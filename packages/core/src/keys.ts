@@ -121,14 +121,6 @@ export class Keys {
     return ok({ key, secret });
   }
 
-  /** Every key of the organization, oldest first: at most its quota of keys. */
-  async listKeys(principal: Principal): Promise<Result<ApiKey[]>> {
-    const denied = requirePermission(principal, 'api_keys', 'read');
-    if (denied) return denied;
-    const keys = await this.#context.store.listKeys(principal.organizationId, { order: 'asc' });
-    return ok(keys.map((key) => this.#context.usage.overlay(key)));
-  }
-
   /**
    * One page of keys: after or before a key (keyset pagination), after a cursor this API
    * returned, by page number or by offset.

@@ -24,6 +24,18 @@ const toAuditEvent = (row: {
   sequence: row.sequence,
 });
 
+/** The columns of an event as written; reads add its sequence number. */
+export const AUDIT_COLUMNS = [
+  'id',
+  'organization_id',
+  'occurred_at',
+  'action',
+  'actor_key_id',
+  'target_id',
+  'request_id',
+  'details',
+] as const;
+
 export async function insertAuditEvent(tx: SqlExecutor, event: AuditEvent): Promise<void> {
   await run(
     tx,
@@ -50,17 +62,7 @@ export async function listAuditEvents(
     executor,
     builder
       .selectFrom('audit_events')
-      .select([
-        'id',
-        'organization_id',
-        'occurred_at',
-        'action',
-        'actor_key_id',
-        'target_id',
-        'request_id',
-        'details',
-        (eb) => eb.cast<string>('audit_events.sequence', 'text').as('sequence'),
-      ])
+      .select([...AUDIT_COLUMNS, (eb) => eb.cast<string>('audit_events.sequence', 'text').as('sequence')])
       .where('organization_id', '=', organizationId)
       .$if(query.beforeSequence !== undefined, (select) =>
         select.where('audit_events.sequence', '<', query.beforeSequence as string),

@@ -3,6 +3,7 @@ import { type ExpressionBuilder, sql } from 'kysely';
 import { builder, first, jsonb } from '../query.js';
 import type { SqlExecutor } from '../sql.js';
 import { grantsOf, KEY_COLUMNS, type KeyRow, toKey } from './api-keys.js';
+import { AUDIT_COLUMNS } from './audit-events.js';
 
 /*
  * A key's insert and its delete, each one statement: the organization's key count, the key
@@ -24,17 +25,6 @@ const auditValues = (eb: ExpressionBuilder<any, any>, event: AuditEvent) => [
   typed(event.requestId, 'text').as('request_id'),
   eb.val(jsonb(event.details)).as('details'),
 ];
-
-const AUDIT_COLUMNS = [
-  'id',
-  'organization_id',
-  'occurred_at',
-  'action',
-  'actor_key_id',
-  'target_id',
-  'request_id',
-  'details',
-] as const;
 
 /**
  * Counts one more key, inserts it and its audit event, unless the organization holds
