@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { SERVED_DIALECTS } from './dialects.js';
 import { registerDocs } from './docs/docs.js';
-import type { AppEnv } from './http/env.js';
+import type { AppEnv, ReadinessState } from './http/env.js';
 import type { HttpError } from './http/errors.js';
 import type { ListLimits } from './http/list-limits.js';
 import { registerOperations } from './http/operation.js';
@@ -34,10 +34,11 @@ export interface AppOptions {
   /** False when `/metrics` is served on a port of its own: it then answers 404 here. */
   readonly metricsHere?: boolean;
   /**
-   * Readiness checks besides the store's (Redis, the schema version): each throws when failing.
+   * Readiness checks besides the store's (Redis, the schema version): each throws when failing,
+   * and answers `degraded` when it works in a lesser way (the limits counted by one instance).
    * `/readyz` answers 503 naming the failing ones, and while the server drains.
    */
-  readonly readinessChecks?: Readonly<Record<string, () => Promise<unknown>>>;
+  readonly readinessChecks?: Readonly<Record<string, () => Promise<ReadinessState>>>;
 }
 
 type RequestEntry = {
@@ -141,26 +142,27 @@ export function createApp({
   const rendererOf = (path: string) => SERVED_DIALECTS[table.dialectOf(path)].dialect;
   const operationIds = operationIdsOf(loadOpenApiDocument());
   const readiness = async () => {
-    const checks: Record<string, () => Promise<unknown>> = {
+    const checks: Record<string, () => Promise<ReadinessState>> = {
       store: async () => {
         const checked = await keyplane.checkHealth();
         if (!checked.ok) throw new Error(checked.error.message);
+        return 'ok';
       },
       ...readinessChecks,
     };
     const outcomes = await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
         try {
-          await check();
-          return [name, true] as const;
+          return [name, await check()] as const;
         } catch {
-          return [name, false] as const;
+          return [name, null] as const;
         }
       }),
     );
-    const failing = outcomes.filter(([, passed]) => !passed).map(([name]) => name);
+    const failing = outcomes.filter(([, state]) => state === null).map(([name]) => name);
     if (isDraining?.()) failing.push('draining');
-    return { failing, checks: Object.fromEntries(outcomes.map(([name]) => [name, 'ok' as const])) };
+    const passing = outcomes.filter((outcome): outcome is readonly [string, ReadinessState] => outcome[1] !== null);
+    return { failing, checks: Object.fromEntries(passing) };
   };
 
   // Headers are set on the context before any response exists, never on a response

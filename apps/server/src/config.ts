@@ -153,6 +153,11 @@ export const SETTINGS = {
       meaning: 'count the limits in Redis, so that every instance enforces one limit',
     },
   ),
+  KEYPLANE_REDIS_TIMEOUT_MS: setting(z.coerce.number().int().min(10).max(10_000).default(250), {
+    meaning:
+      'how long one Redis command may take: past it, or while Redis is unreachable, each instance counts the limits ' +
+      'alone (`/readyz` says `redis: degraded`) and asks Redis again every second',
+  }),
   KEYPLANE_MAX_KEYS_PER_ORGANIZATION: setting(z.coerce.number().int().min(1).max(10_000_000).default(10_000), {
     meaning:
       'most keys one organization may hold; creating one more is refused (discue: 402, the other dialects: 403), ' +
@@ -251,6 +256,8 @@ export interface Config {
     readonly lockoutSeconds: number;
     /** Counters shared by every instance, in Redis. */
     readonly redisUrl: string | undefined;
+    /** How long one Redis command may take before the instance counts alone. */
+    readonly redisTimeoutMs: number;
   };
   /** Turns at listing, per organization and instance. */
   readonly listLimits: { readonly inFlight: number; readonly queued: number };
@@ -295,6 +302,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failedAuthPerMinute: data.KEYPLANE_AUTH_FAILURES_PER_MINUTE,
       lockoutSeconds: data.KEYPLANE_AUTH_LOCKOUT_SECONDS,
       redisUrl: data.REDIS_URL,
+      redisTimeoutMs: data.KEYPLANE_REDIS_TIMEOUT_MS,
     },
     listLimits: {
       inFlight: data.KEYPLANE_LISTS_IN_FLIGHT_PER_ORGANIZATION,

@@ -86,6 +86,7 @@ export class Metrics {
   });
 
   #samplePool: (() => PoolUse | undefined) | undefined;
+  #sampleSharing: (() => boolean | undefined) | undefined;
 
   constructor() {
     const metrics = this;
@@ -102,6 +103,20 @@ export class Metrics {
         this.set({ state: 'waiting' }, use.waiting);
       },
     });
+    new Gauge({
+      name: 'keyplane_rate_limits_shared',
+      help: 'With REDIS_URL: 1 while the limits are counted in Redis, 0 while Redis is slow or unreachable and this instance counts alone.',
+      registers: [this.registry],
+      collect() {
+        const shared = metrics.#sampleSharing?.();
+        if (shared !== undefined) this.set(shared ? 1 : 0);
+      },
+    });
+  }
+
+  /** Samples whether the limits are shared through Redis whenever the metrics are read. */
+  sampleSharingWith(sample: () => boolean | undefined): void {
+    this.#sampleSharing = sample;
   }
 
   /** Samples the store pool whenever the metrics are read. */

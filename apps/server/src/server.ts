@@ -76,7 +76,15 @@ export class RedisUnavailableError extends Error {
 
 /** A Redis connection for shared rate limits; fails at once when Redis cannot be reached. */
 async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+  // Commands fail at once while the connection is down rather than queue: the limits are then
+  // counted by this instance alone until Redis answers again (see SharedCounters).
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();
@@ -113,7 +121,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
   });
   const { generatedSecret } = await keyplane.initializeRoot(config.rootKey);
   const redis = config.rateLimits.redisUrl ? await connectRedis(config.rateLimits.redisUrl) : undefined;
-  const rateLimits = new RateLimits({ ...config.rateLimits, ...(redis ? { redis } : {}) });
+  const rateLimits = new RateLimits({
+    ...config.rateLimits,
+    ...(redis ? { redis } : {}),
+    onSharingChange: (shared, error) =>
+      shared
+        ? log('info', 'Redis answers again: the limits are shared by every instance')
+        : log('warn', 'Redis is slow or unreachable: this instance counts the limits alone until it answers', {
+            error: error instanceof Error ? error.message : String(error),
+          }),
+  });
+  metrics.sampleSharingWith(() => rateLimits.shared);
   let draining = false;
   const app = createApp({
     keyplane,
@@ -124,10 +142,11 @@ export async function startServer(config: Config): Promise<RunningServer> {
     metrics,
     metricsHere: config.metricsPort === undefined,
     // The schema was migrated to this version before the server listened; an instance whose
-    // migration failed never listens. Redis, when used, must answer.
+    // migration failed never listens. Without Redis the instance still serves, counting the
+    // limits alone: it is degraded, not unready.
     readinessChecks: {
-      migrations: async () => {},
-      ...(redis ? { redis: () => redis.ping() } : {}),
+      migrations: async () => 'ok',
+      ...(redis ? { redis: async () => (rateLimits.shared ? 'ok' : 'degraded') } : {}),
     },
     onRequest: (entry) => requestLogger.info(entry, 'request'),
     onUnexpectedError: (error, c) =>
@@ -173,7 +192,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
         clearTimeout(deadline);
         await keyplane.close();
         await store.close();
-        await redis?.quit();
+        rateLimits.close();
+        await redis?.quit().catch(() => redis.disconnect());
       }
     },
   };

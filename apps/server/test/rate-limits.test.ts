@@ -163,12 +163,14 @@ describe.runIf(REDIS_URL)('limits shared through Redis', () => {
 
     const client = `client-${randomUUID()}`;
     const failOn = async (instance: RateLimits) => {
-      const attempt = await instance.attemptAuthentication(client);
-      if (!attempt.lockedOut) await attempt.countFailure();
-      return attempt.lockedOut;
+      const admission = await instance.admit(client);
+      if (!admission.admitted) return admission.lockedOut;
+      await admission.fail();
+      return null;
     };
     expect(await failOn(a)).toBeNull();
     expect(await failOn(b)).toBeNull();
+    expect(await a.lockedOut(client)).toMatchObject({ allowed: false });
     expect(await failOn(a)).toMatchObject({ allowed: false });
     expect(await failOn(b)).toMatchObject({ allowed: false });
   });

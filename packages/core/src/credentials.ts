@@ -3,7 +3,7 @@ import { digestsEqual, generateSecret, isWellFormedSecret } from './key-format.j
 import type { ApiKey, Principal } from './model.js';
 import { allows, formatPermissions, type Grant, narrow, parsePermission, UNRESTRICTED } from './permissions.js';
 import type { KeyBySecret } from './ports.js';
-import { type Err, fail, ok, type Result } from './result.js';
+import { type Err, fail, type Ok, ok, type Result } from './result.js';
 import { looksLikeToken, type TokenAuthority, type TokenClaims } from './tokens.js';
 
 const ROOT_CREDENTIAL_SETTING = 'root_credential_sha256';
@@ -16,6 +16,30 @@ export interface Verification {
   /** The key, when one was found in the caller's organization. */
   readonly key?: ApiKey;
 }
+
+/**
+ * A credential to judge in two steps, so that the caller can guard the costly one: proven
+ * good from memory alone (the root credential, a key memory holds), or else looked up.
+ */
+export interface CredentialCheck<T> {
+  /** The outcome when memory alone proves the credential good; undefined otherwise (unknown to memory, or wrong). */
+  proveFromMemory(): Promise<Ok<T> | undefined>;
+  /** The outcome, with the store asked whatever memory does not hold. */
+  lookUp(): Promise<Result<T>>;
+}
+
+/** Where a credential's key is read: undefined when that source cannot tell. */
+interface KeySource {
+  bySecret(digest: string): Promise<KeyBySecret | null | undefined>;
+  byId(organizationId: string, id: string): Promise<ApiKey | null | undefined>;
+}
+
+/** Only a good outcome is proven from memory: a bad one is judged again by a look-up. */
+const proven = <T>(outcome: Result<T> | undefined): Ok<T> | undefined => (outcome?.ok ? outcome : undefined);
+
+/** The store always tells; should it not, the credential is refused as unjudged. */
+const decided = <T>(outcome: Result<T> | undefined): Result<T> =>
+  outcome ?? fail('unavailable', 'The credential could not be looked up.');
 
 export interface IssuedToken {
   readonly token: string;
@@ -34,9 +58,23 @@ export class Credentials {
   readonly #tokens: TokenAuthority | undefined;
   #root: { digest: string; organizationId: string } | null = null;
 
+  /** Keys as the store has them (through its cache, when it has one). */
+  readonly #inStore: KeySource;
+  /** Keys as memory alone holds them: what proves a credential good without a look-up. */
+  readonly #inMemory: KeySource;
+
   constructor(context: DomainContext, tokens: TokenAuthority | undefined) {
     this.#context = context;
     this.#tokens = tokens;
+    const { store } = context;
+    this.#inStore = {
+      bySecret: (digest) => store.findKeyBySecretHash(digest),
+      byId: (organizationId, id) => store.findKeyById(organizationId, id),
+    };
+    this.#inMemory = {
+      bySecret: async (digest) => store.peekKeyBySecretHash?.(digest),
+      byId: async (organizationId, id) => store.peekKeyById?.(organizationId, id),
+    };
   }
 
   async initializeRoot(configuredSecret?: string): Promise<{ generatedSecret: string | null }> {
@@ -55,27 +93,53 @@ export class Credentials {
     return { generatedSecret };
   }
 
-  async authenticate(credential: string | undefined, requestId: string): Promise<Result<Principal>> {
+  /** Who is calling: proven from memory when it can be, else looked up in the store. */
+  authentication(credential: string | undefined, requestId: string): CredentialCheck<Principal> {
+    return {
+      proveFromMemory: async () => proven(await this.#authenticate(credential, requestId, this.#inMemory)),
+      lookUp: async () => decided(await this.#authenticate(credential, requestId, this.#inStore)),
+    };
+  }
+
+  /** The OAuth client-credentials grant, as a credential check of the client's id and secret. */
+  tokenGrant(request: {
+    clientId: string;
+    clientSecret: string;
+    permissions: readonly Grant[];
+  }): CredentialCheck<IssuedToken> {
+    return {
+      proveFromMemory: async () => proven(await this.#issueToken(request, this.#inMemory)),
+      lookUp: async () => decided(await this.#issueToken(request, this.#inStore)),
+    };
+  }
+
+  async #authenticate(
+    credential: string | undefined,
+    requestId: string,
+    keys: KeySource,
+  ): Promise<Result<Principal> | undefined> {
     if (!credential) return fail('unauthenticated', 'No credential was presented.');
-    if (this.#tokens && looksLikeToken(credential)) return this.#authenticateToken(this.#tokens, credential, requestId);
+    if (this.#tokens && looksLikeToken(credential)) {
+      return this.#authenticateToken(this.#tokens, credential, requestId, keys);
+    }
     const digest = this.#context.digest(credential);
     if (this.#root && digestsEqual(digest, this.#root.digest)) {
       return ok({ organizationId: this.#root.organizationId, keyId: null, access: UNRESTRICTED, requestId });
     }
-    const found = await this.#findUsableKey(credential);
-    if (!found.ok) return found;
+    const found = await this.#findUsableKey(credential, keys);
+    if (!found?.ok) return found;
     const { key } = found.value;
     this.#context.usage.record(key.id, this.#context.now());
     return ok({ organizationId: key.organizationId, keyId: key.id, access: key.access, requestId });
   }
 
-  async issueToken(request: {
-    clientId: string;
-    clientSecret: string;
-    permissions: readonly Grant[];
-  }): Promise<Result<IssuedToken>> {
+  async #issueToken(
+    request: { clientId: string; clientSecret: string; permissions: readonly Grant[] },
+    keys: KeySource,
+  ): Promise<Result<IssuedToken> | undefined> {
     if (!this.#tokens) return fail('unavailable', 'Access tokens are not enabled.');
-    const found = await this.#findUsableKey(request.clientSecret);
+    const found = await this.#findUsableKey(request.clientSecret, keys);
+    if (!found) return undefined;
     if (!found.ok || found.value.key.id !== request.clientId) {
       return fail('unauthenticated', 'The client id or secret is wrong.');
     }
@@ -112,12 +176,18 @@ export class Credentials {
     return ok(missing ? { valid: false, code: 'INSUFFICIENT_PERMISSIONS', key } : { valid: true, code: 'VALID', key });
   }
 
-  async #authenticateToken(tokens: TokenAuthority, token: string, requestId: string): Promise<Result<Principal>> {
+  async #authenticateToken(
+    tokens: TokenAuthority,
+    token: string,
+    requestId: string,
+    keys: KeySource,
+  ): Promise<Result<Principal> | undefined> {
     const verified = await tokens.verify(token);
     if (!verified.ok) return verified;
     const { keyId, organizationId, permissions } = verified.value;
     // The key is read on every request: a token dies with its key, whatever its expiry.
-    const key = isCanonicalId(keyId) ? await this.#context.store.findKeyById(organizationId, keyId) : null;
+    const key = isCanonicalId(keyId) ? await keys.byId(organizationId, keyId) : null;
+    if (key === undefined) return undefined;
     if (!key) return fail('unauthenticated', 'The access token belongs to a key that no longer exists.');
     const unusable = this.#unusable(key);
     if (unusable) return unusable;
@@ -135,10 +205,14 @@ export class Credentials {
     return generation === key.secretGeneration - 1 && this.#inGrace(key.previousSecretExpiresAt);
   }
 
-  /** The key a secret names, if it may be used now, and which of its secrets it is. */
-  async #findUsableKey(secret: string): Promise<Result<{ key: ApiKey; secretGeneration: number }>> {
+  /** The key a secret names, if it may be used now, and which of its secrets it is; undefined when `keys` cannot tell. */
+  async #findUsableKey(
+    secret: string,
+    keys: KeySource,
+  ): Promise<Result<{ key: ApiKey; secretGeneration: number }> | undefined> {
     if (!isWellFormedSecret(secret)) return fail('unauthenticated', 'The credential is not valid.');
-    const found = await this.#context.store.findKeyBySecretHash(this.#context.digest(secret));
+    const found = await keys.bySecret(this.#context.digest(secret));
+    if (found === undefined) return undefined;
     if (!found || !this.#secretStillValid(found)) return fail('unauthenticated', 'The credential is not valid.');
     const secretGeneration = found.matched === 'current' ? found.key.secretGeneration : found.key.secretGeneration - 1;
     return this.#unusable(found.key) ?? ok({ key: found.key, secretGeneration });

@@ -1,6 +1,6 @@
 import { type ApplicationPage, Applications } from './applications.js';
 import { AuditLog, type AuditPage } from './audit.js';
-import { Credentials, type IssuedToken, type Verification } from './credentials.js';
+import { type CredentialCheck, Credentials, type IssuedToken, type Verification } from './credentials.js';
 import { CursorSealer } from './cursors.js';
 import type { DomainContext } from './domain.js';
 import type { SecretDigest } from './key-format.js';
@@ -73,21 +73,31 @@ export class Keyplane {
     return this.#credentials.initializeRoot(configuredSecret);
   }
 
-  /** A key's secret, an access token of a key, or the root credential → who is calling. */
-  authenticate(credential: string | undefined, requestId: string): Promise<Result<Principal>> {
-    return this.#credentials.authenticate(credential, requestId);
+  /**
+   * A key's secret, an access token of a key, or the root credential → who is calling,
+   * judged in two steps (memory, then the store) so that the look-ups can be guarded.
+   */
+  authentication(credential: string | undefined, requestId: string): CredentialCheck<Principal> {
+    return this.#credentials.authentication(credential, requestId);
+  }
+
+  /** Who is calling, in one step: from memory when it proves the credential good, else from the store. */
+  async authenticate(credential: string | undefined, requestId: string): Promise<Result<Principal>> {
+    const check = this.authentication(credential, requestId);
+    return (await check.proveFromMemory()) ?? check.lookUp();
   }
 
   /**
    * The OAuth client-credentials grant: a key's id and secret for a short-lived token
-   * carrying the requested permissions the key holds (all of them when none are asked).
+   * carrying the requested permissions the key holds (all of them when none are asked),
+   * judged in two steps as `authentication` is.
    */
-  issueToken(request: {
+  tokenGrant(request: {
     clientId: string;
     clientSecret: string;
     permissions: readonly Grant[];
-  }): Promise<Result<IssuedToken>> {
-    return this.#credentials.issueToken(request);
+  }): CredentialCheck<IssuedToken> {
+    return this.#credentials.tokenGrant(request);
   }
 
   /**

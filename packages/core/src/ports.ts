@@ -74,6 +74,13 @@ export interface KeyplaneStore {
   insertKey(key: NewKey, audit: AuditEvent, quota: number): Promise<ApiKey | null>;
   findKeyById(organizationId: string, id: string): Promise<ApiKey | null>;
   findKeyBySecretHash(secretHash: string): Promise<KeyBySecret | null>;
+  /**
+   * What memory alone knows, without asking the store: the key a digest names, or
+   * undefined when memory cannot tell (a key it does not hold, or a store with no cache).
+   */
+  peekKeyBySecretHash?(secretHash: string): KeyBySecret | undefined;
+  /** The key of that id as memory holds it; undefined when memory cannot tell. */
+  peekKeyById?(organizationId: string, id: string): ApiKey | null | undefined;
   /** Keys in creation order; with `after`/`before` a page of keyset pagination. */
   listKeys(organizationId: string, query?: KeyQuery): Promise<ApiKey[]>;
   countKeys(organizationId: string, applicationId?: string): Promise<number>;

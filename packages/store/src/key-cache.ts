@@ -102,6 +102,20 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
       }
       return found;
     },
+    // Memory alone, never the store: what a credential that needs no look-up is proven by.
+    peekKeyBySecretHash(secretHash) {
+      if (!usable()) return undefined;
+      const cached = bySecret.get(secretHash);
+      if (cached) hooks.onHit?.();
+      return cached;
+    },
+    peekKeyById(organizationId, id) {
+      if (!usable()) return undefined;
+      const cached = byId.get(id);
+      if (!cached) return undefined;
+      hooks.onHit?.();
+      return cached.organizationId === organizationId ? cached : null;
+    },
     async findKeyById(organizationId, id) {
       if (!usable()) return store.findKeyById(organizationId, id);
       const cached = byId.get(id);

@@ -1,8 +1,8 @@
-import type { Err, Result } from '@keyplane/core';
+import { type CredentialCheck, type Err, fail, type Result } from '@keyplane/core';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from './env.js';
-import { type HttpError, httpError } from './errors.js';
-import { type Allowance, type CountedAttempt, rateLimitHeaders } from './rate-limits.js';
+import { type ApiError, type HttpError, httpError } from './errors.js';
+import { type Allowance, rateLimitHeaders } from './rate-limits.js';
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
@@ -29,20 +29,48 @@ export function overLimit(c: Context<AppEnv>, allowance: Allowance, reason: 'loc
   return httpError('rate_limited', message, reason);
 }
 
-const refuseOverLimit = (c: Context<AppEnv>, allowance: Allowance, reason: 'lockout' | 'key_rate') =>
-  c.get('renderError')(c, overLimit(c, allowance, reason).error);
+/**
+ * Judges a credential of the request's client address under its lockout: refused while the
+ * address is locked out; proven from memory with no more ado when it can be; otherwise looked
+ * up under one of the address's points (waiting in line for one when all are taken), which
+ * stays taken as a failure when the credential is wrong and comes back the moment it is not.
+ */
+export async function attemptCredential<T>(
+  c: Context<AppEnv>,
+  check: CredentialCheck<T>,
+): Promise<Result<T, ApiError>> {
+  const limits = c.get('rateLimits');
+  const client = c.get('clientAddress');
+  const lockedOut = await limits?.lockedOut(client);
+  if (lockedOut) return overLimit(c, lockedOut, 'lockout');
+  const proven = await check.proveFromMemory();
+  if (proven) return proven;
+  const admission = limits ? await limits.admit(client) : undefined;
+  if (admission && !admission.admitted) {
+    return admission.lockedOut
+      ? overLimit(c, admission.lockedOut, 'lockout')
+      : fail('unavailable', 'Too many credentials of this client are being looked up; try again shortly.');
+  }
+  let result: Result<T>;
+  try {
+    // While it waited, another look-up may have brought its credential into memory.
+    result = (admission?.waited ? await check.proveFromMemory() : undefined) ?? (await check.lookUp());
+  } catch (error) {
+    admission?.release();
+    throw error;
+  }
+  if (!result.ok && result.error.kind === 'unauthenticated') await admission?.fail();
+  else admission?.release();
+  return result;
+}
 
 /**
- * Resolves the calling principal, or answers in the request's own error body. Every
- * attempt counts towards its client address's lockout before the credential is looked
- * at, and gives its point back unless the credential was wrong; a key over its request
- * rate is refused after.
+ * Resolves the calling principal, or answers in the request's own error body; a key over
+ * its request rate is refused after.
  */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const attempt = await c.get('rateLimits')?.attemptAuthentication(c.get('clientAddress'));
-  if (attempt?.lockedOut) return refuseOverLimit(c, attempt.lockedOut, 'lockout');
   const credential = credentialOf((name) => c.req.header(name));
-  const result = await settle(attempt, () => c.get('keyplane').authenticate(credential, c.get('requestId')));
+  const result = await attemptCredential(c, c.get('keyplane').authentication(credential, c.get('requestId')));
   if (!result.ok) {
     if (result.error.kind === 'unauthenticated') {
       const reason = credential === undefined ? 'missing' : (result.error.reason ?? 'invalid');
@@ -54,27 +82,7 @@ export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   // The root credential is the operator's: it is not rate limited.
   const limits = c.get('rateLimits');
   const allowance = result.value.keyId === null ? null : await limits?.consume(result.value.keyId);
-  if (allowance && !allowance.allowed) return refuseOverLimit(c, allowance, 'key_rate');
+  if (allowance && !allowance.allowed) return c.get('renderError')(c, overLimit(c, allowance, 'key_rate').error);
   if (allowance) for (const [name, value] of Object.entries(rateLimitHeaders(allowance))) c.header(name, value);
   await next();
 };
-
-/**
- * Looks a credential up within its counted attempt: a wrong credential stays counted;
- * anything else — a good one, or an outage that judged nothing — gives the point back.
- */
-export async function settle<T>(
-  attempt: CountedAttempt | undefined,
-  lookUp: () => Promise<Result<T>>,
-): Promise<Result<T>> {
-  let result: Result<T>;
-  try {
-    result = await lookUp();
-  } catch (error) {
-    attempt?.giveBack();
-    throw error;
-  }
-  if (!result.ok && result.error.kind === 'unauthenticated') await attempt?.countFailure();
-  else attempt?.giveBack();
-  return result;
-}

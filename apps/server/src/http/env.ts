@@ -5,6 +5,9 @@ import type { ApiError } from './errors.js';
 import type { ListLimits } from './list-limits.js';
 import type { RateLimits } from './rate-limits.js';
 
+/** How a readiness check passed: fully, or in a lesser way that still serves every request. */
+export type ReadinessState = 'ok' | 'degraded';
+
 export type RenderError = (c: Context<AppEnv>, error: ApiError) => Response;
 
 /** What every request carries through the middleware chain. */
@@ -26,7 +29,7 @@ export interface AppEnv {
     /** Whether `/metrics` is served here (not on a port of its own). */
     metricsHere: boolean;
     /** Runs the readiness checks: the names of those failing, and of all checked. */
-    readiness: () => Promise<{ failing: string[]; checks: Record<string, 'ok'> }>;
+    readiness: () => Promise<{ failing: string[]; checks: Record<string, ReadinessState> }>;
     /**
      * `scheme://host[:port]` the client called: from the request, or, behind a trusted proxy, from
      * `X-Forwarded-Proto` and `X-Forwarded-Host`.

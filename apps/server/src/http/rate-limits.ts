@@ -1,5 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { type IRateLimiterOptions, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import {
+  type AttemptLedger,
+  type LedgerSettings,
+  MemoryLedger,
+  RedisLedger,
+  type Reservation,
+} from './attempt-ledger.js';
+import { SharedCounters } from './shared-counters.js';
 
 export interface RateLimitSettings {
   /** Requests one key (or its access tokens) may make per minute; 0 turns the limit off. */
@@ -10,6 +19,14 @@ export interface RateLimitSettings {
   readonly lockoutSeconds: number;
   /** Shared counters for several instances; in memory when absent. */
   readonly redis?: Redis;
+  /** How long one Redis command may take before this instance counts alone (250 ms when absent). */
+  readonly redisTimeoutMs?: number;
+  /** How often a Redis that stopped answering is asked again (1 s when absent). */
+  readonly probeIntervalMs?: number;
+  /** How long a look-up may wait for a free point of its address before it is answered 503 (10 s when absent). */
+  readonly admissionWaitMs?: number;
+  /** Told when the limits stop or start being shared through Redis. */
+  readonly onSharingChange?: (shared: boolean, error?: unknown) => void;
 }
 
 export interface Allowance {
@@ -29,114 +46,264 @@ export function rateLimitHeaders(allowance: Allowance): Record<string, string> {
   };
 }
 
-/** One authentication attempt of a client address, counted before its credential is looked at. */
-export type AuthenticationAttempt = { readonly lockedOut: Allowance } | CountedAttempt;
-
-/** An attempt let through to have its credential looked at. */
-export interface CountedAttempt {
-  readonly lockedOut: null;
-  /** The credential was good (or never judged): the attempt does not count. */
-  giveBack(): void;
-  /** The credential was wrong: the attempt stays counted, and may lock the client out. */
-  countFailure(): Promise<void>;
+/** Leave to look one credential up, holding one of its client address's points until the credential is judged. */
+export interface Admission {
+  readonly admitted: true;
+  /** Whether it waited for a point: memory may have learnt the credential meanwhile. */
+  readonly waited: boolean;
+  /** The credential was good, or never judged: the point is free again. */
+  release(): void;
+  /** The credential was wrong: the point stays taken, and may lock the address out. */
+  fail(): Promise<void>;
 }
 
-const UNCOUNTED: AuthenticationAttempt = { lockedOut: null, giveBack: () => {}, countFailure: async () => {} };
+/** Why a look-up was not let through: its address is locked out, or no point came free in time. */
+export interface Refusal {
+  readonly admitted: false;
+  /** The lockout; null when the address is not locked out but no point came free in time. */
+  readonly lockedOut: Allowance | null;
+}
+
+const UNGUARDED: Admission = { admitted: true, waited: false, release: () => {}, fail: async () => {} };
 
 const seconds = (milliseconds: number) => Math.max(1, Math.ceil(milliseconds / 1000));
 
+/** An attempt waiting in its address's line for a point to come free. */
+interface Waiter {
+  readonly resolve: (answer: Admission | Refusal) => void;
+  readonly deadline: number;
+}
+
+/** How often a full address's line asks again, at first and at most (Redis frees points of other instances unseen). */
+const FIRST_RETRY_MS = 2;
+const LAST_RETRY_MS = 100;
+
 /**
- * Request and failed-authentication limits, counted by rate-limiter-flexible: in this
- * process, or in Redis so that every instance counts against one limit.
+ * Request and failed-authentication limits: in this process, or in Redis so that every
+ * instance counts against one limit — and, when Redis is slow or gone, in this process
+ * again until it answers (`shared` says which).
+ *
+ * The lockout bounds guessing without refusing good credentials. A credential memory
+ * proves good (the root key, a key this instance holds) needs nothing from here but the
+ * lockout check. Every other one is judged under a point of its address (`admit`): at most
+ * `failedAuthPerMinute` are judged at once or wrong per window, and the rest wait in line —
+ * never refused for being many — until a point comes free or the address is locked out.
  */
 export class RateLimits {
-  readonly #perKey;
-  readonly #failures;
-  /** Client addresses locked out, apart from the counts: attempts giving their points back cannot lift a lockout. */
-  readonly #lockouts;
   readonly #settings: RateLimitSettings;
+  readonly #shared: SharedCounters | undefined;
+  readonly #perKey: { readonly local: RateLimiterMemory; readonly shared: RateLimiterRedis | null } | null;
+  /** This instance's ledger: the count when Redis is absent or not answering, and lockouts made meanwhile. */
+  readonly #local: MemoryLedger | null;
+  readonly #remote: AttemptLedger | null;
+  readonly #lines = new Map<string, Waiter[]>();
+  /** Tells the line of an address that a point of this instance's came free, or its address was locked out. */
+  readonly #signals = new Map<string, { woken: boolean; wake: (() => void) | null }>();
 
   constructor(settings: RateLimitSettings) {
     this.#settings = settings;
-    const limiter = (options: IRateLimiterOptions) =>
-      settings.redis
-        ? new RateLimiterRedis({
-            ...options,
-            storeClient: settings.redis,
-            rejectIfRedisNotReady: true,
-            // When Redis cannot answer, this instance counts alone rather than failing requests.
-            insuranceLimiter: new RateLimiterMemory(options),
-          })
-        : new RateLimiterMemory(options);
+    this.#shared = settings.redis
+      ? new SharedCounters(settings.redis, {
+          timeoutMs: settings.redisTimeoutMs ?? 250,
+          ...(settings.probeIntervalMs ? { probeIntervalMs: settings.probeIntervalMs } : {}),
+          ...(settings.onSharingChange ? { onChange: settings.onSharingChange } : {}),
+        })
+      : undefined;
+    const perKey: IRateLimiterOptions = { keyPrefix: 'keyplane:key', points: settings.perKeyPerMinute, duration: 60 };
     this.#perKey =
       settings.perKeyPerMinute > 0
-        ? limiter({ keyPrefix: 'keyplane:key', points: settings.perKeyPerMinute, duration: 60 })
+        ? {
+            local: new RateLimiterMemory(perKey),
+            shared: settings.redis ? new RateLimiterRedis({ ...perKey, storeClient: settings.redis }) : null,
+          }
         : null;
-    this.#failures =
-      settings.failedAuthPerMinute > 0
-        ? limiter({
-            keyPrefix: 'keyplane:auth-failures',
-            points: settings.failedAuthPerMinute,
-            duration: 60,
-            // No automatic block: good credentials over the limit in flight at once are refused
-            // but must not lock their client out; a lockout comes from failures only.
-          })
-        : null;
-    this.#lockouts =
-      settings.failedAuthPerMinute > 0
-        ? limiter({ keyPrefix: 'keyplane:lockout', points: 1, duration: settings.lockoutSeconds })
-        : null;
+    const ledger: LedgerSettings = {
+      limit: settings.failedAuthPerMinute,
+      windowMs: 60_000,
+      lockoutMs: settings.lockoutSeconds * 1000,
+    };
+    this.#local = settings.failedAuthPerMinute > 0 ? new MemoryLedger(ledger) : null;
+    this.#remote = settings.failedAuthPerMinute > 0 && settings.redis ? new RedisLedger(settings.redis, ledger) : null;
+  }
+
+  /** Whether the counts are shared through Redis now; undefined when no Redis is configured. */
+  get shared(): boolean | undefined {
+    return this.#shared?.shared;
   }
 
   /** Counts one request of a key; refused once the key is over its limit. */
   async consume(keyId: string): Promise<Allowance | null> {
-    if (!this.#perKey) return null;
+    const perKey = this.#perKey;
+    if (!perKey) return null;
     const limit = this.#settings.perKeyPerMinute;
-    try {
-      const result = await this.#perKey.consume(keyId);
-      return { allowed: true, limit, remaining: result.remainingPoints, resetSeconds: seconds(result.msBeforeNext) };
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      return { allowed: false, limit, remaining: 0, resetSeconds: seconds(rejection.msBeforeNext) };
+    // A refusal is an answer, not a failure of Redis: it comes back as a value.
+    const counted = (limiter: RateLimiterMemory | RateLimiterRedis) =>
+      limiter.consume(keyId).catch((rejection: unknown) => {
+        if (rejection instanceof RateLimiterRes) return { refused: rejection };
+        throw rejection;
+      });
+    const shared = perKey.shared;
+    const result = shared
+      ? await this.#run(
+          () => counted(shared),
+          () => counted(perKey.local),
+        )
+      : await counted(perKey.local);
+    if ('refused' in result) {
+      return { allowed: false, limit, remaining: 0, resetSeconds: seconds(result.refused.msBeforeNext) };
     }
+    return { allowed: true, limit, remaining: result.remainingPoints, resetSeconds: seconds(result.msBeforeNext) };
+  }
+
+  /** The lockout of a client address, or null when it is not locked out. */
+  async lockedOut(client: string): Promise<Allowance | null> {
+    const local = this.#local;
+    if (!local) return null;
+    let lockedForMs = local.lockedForNow(client);
+    const remote = this.#remote;
+    if (lockedForMs === 0 && remote)
+      lockedForMs = await this.#run(
+        () => remote.lockedFor(client),
+        () => 0,
+      );
+    return lockedForMs > 0 ? this.#lockout(lockedForMs) : null;
   }
 
   /**
-   * Counts an authentication attempt of a client address before its credential is looked
-   * at, so that a burst of concurrent guesses cannot outrun the count: at most the limit
-   * are ever evaluated per window. The attempt then gives its point back unless its
-   * credential turns out wrong.
+   * Leave to look up a credential of a client address that memory could not prove good:
+   * at once while the address has a free point, else in line, in order, until one comes
+   * free; refused once the address is locked out, or when no point came free in time.
    */
-  async attemptAuthentication(client: string): Promise<AuthenticationAttempt> {
-    const failures = this.#failures;
-    const lockouts = this.#lockouts;
-    if (!failures || !lockouts) return UNCOUNTED;
-    const limit = this.#settings.failedAuthPerMinute;
-    const locked = await lockouts.get(client);
-    if (locked && locked.consumedPoints > 1) {
-      return { lockedOut: { allowed: false, limit, remaining: 0, resetSeconds: seconds(locked.msBeforeNext) } };
+  async admit(client: string): Promise<Admission | Refusal> {
+    if (!this.#local) return UNGUARDED;
+    if (!this.#lines.has(client)) {
+      const id = randomUUID();
+      const reserved = await this.#reserve(client, id);
+      if (reserved.reservation.outcome === 'granted') return this.#admission(client, id, reserved.ledger, false);
+      if (reserved.reservation.outcome === 'locked') return this.#refusal(reserved.reservation.lockedForMs);
     }
-    try {
-      const counted = await failures.consume(client);
-      return {
-        lockedOut: null,
-        // Fire and forget: a good credential does not wait for the counter. Should the give-back
-        // be lost, the attempt counts as a failure until the window ends, nothing worse.
-        giveBack: () => void failures.reward(client).catch(() => {}),
-        countFailure: async () => {
-          if (counted.remainingPoints > 0) return;
-          // The failure that reaches the limit locks the client out, for the lockout's length;
-          // its count then ends with the lockout, so that the client is let back with a clean slate.
-          const lockoutSeconds = this.#settings.lockoutSeconds;
-          await Promise.all([lockouts.block(client, lockoutSeconds), failures.set(client, limit, lockoutSeconds)]);
-        },
-      };
-    } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      // Refused unevaluated: its point goes back, so that good credentials turned away while
-      // others were in flight do not keep the address locked out once they are done.
-      await failures.reward(client);
-      return { lockedOut: { allowed: false, limit, remaining: 0, resetSeconds: seconds(rejection.msBeforeNext) } };
+    return new Promise((resolve) => {
+      const deadline = performance.now() + (this.#settings.admissionWaitMs ?? 10_000);
+      const line = this.#lines.get(client);
+      if (line) line.push({ resolve, deadline });
+      else {
+        this.#lines.set(client, [{ resolve, deadline }]);
+        void this.#serve(client);
+      }
+    });
+  }
+
+  close(): void {
+    this.#shared?.close();
+  }
+
+  /** Serves an address's line: a point for each waiter in turn, as points come free. */
+  async #serve(client: string): Promise<void> {
+    const line = this.#lines.get(client) ?? [];
+    let retryMs = FIRST_RETRY_MS;
+    while (line.length > 0) {
+      const now = performance.now();
+      while (line.length > 0 && (line[0] as Waiter).deadline <= now) line.shift()?.resolve(this.#refusal(0));
+      const first = line[0];
+      if (!first) break;
+      const id = randomUUID();
+      const { ledger, reservation } = await this.#reserve(client, id);
+      if (reservation.outcome === 'granted') {
+        line.shift();
+        first.resolve(this.#admission(client, id, ledger, true));
+        retryMs = FIRST_RETRY_MS;
+        continue;
+      }
+      if (reservation.outcome === 'locked') {
+        for (const waiter of line.splice(0)) waiter.resolve(this.#refusal(reservation.lockedForMs));
+        break;
+      }
+      await this.#nextSignal(client, retryMs);
+      retryMs = Math.min(LAST_RETRY_MS, retryMs * 2);
     }
+    this.#lines.delete(client);
+    this.#signals.delete(client);
+  }
+
+  /** Waits for the address's next signal, or `retryMs`; a signal given while the line was busy is not lost. */
+  async #nextSignal(client: string, retryMs: number): Promise<void> {
+    const signal = this.#signals.get(client) ?? { woken: false, wake: null };
+    this.#signals.set(client, signal);
+    if (!signal.woken) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, retryMs);
+        signal.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    signal.woken = false;
+    signal.wake = null;
+  }
+
+  #signal(client: string): void {
+    const signal = this.#signals.get(client);
+    if (!this.#lines.has(client)) return;
+    if (!signal) this.#signals.set(client, { woken: true, wake: null });
+    else if (signal.wake) signal.wake();
+    else signal.woken = true;
+  }
+
+  async #reserve(client: string, id: string): Promise<{ ledger: AttemptLedger; reservation: Reservation }> {
+    const local = this.#local as MemoryLedger;
+    // A lockout made while this instance counted alone holds for its whole length.
+    const lockedForMs = local.lockedForNow(client);
+    if (lockedForMs > 0) return { ledger: local, reservation: { outcome: 'locked', lockedForMs } };
+    const remote = this.#remote;
+    if (!remote) return { ledger: local, reservation: await local.reserve(client, id) };
+    return this.#run(
+      async () => ({ ledger: remote, reservation: await remote.reserve(client, id) }),
+      async () => ({ ledger: local, reservation: await local.reserve(client, id) }),
+    );
+  }
+
+  #admission(client: string, id: string, ledger: AttemptLedger, waited: boolean): Admission {
+    const wake = () => this.#signal(client);
+    return {
+      admitted: true,
+      waited,
+      release: () => {
+        // Fire and forget: a good credential does not wait for the ledger. Should the release
+        // be lost, the reservation lapses by itself (in Redis) — its point is only held longer.
+        void ledger.release(client, id).then(wake, wake);
+      },
+      fail: async () => {
+        // A failure not recorded where the point was taken is recorded here: it must count somewhere.
+        const local = this.#local as MemoryLedger;
+        const lockedForMs =
+          ledger === local
+            ? await local.fail(client, id)
+            : await this.#run(
+                () => ledger.fail(client, id),
+                () => local.fail(client, id),
+              );
+        if (lockedForMs > 0) wake();
+      },
+    };
+  }
+
+  #refusal(lockedForMs: number): Refusal {
+    return lockedForMs > 0
+      ? { admitted: false, lockedOut: this.#lockout(lockedForMs) }
+      : { admitted: false, lockedOut: null };
+  }
+
+  #lockout(lockedForMs: number): Allowance {
+    return {
+      allowed: false,
+      limit: this.#settings.failedAuthPerMinute,
+      remaining: 0,
+      resetSeconds: seconds(lockedForMs),
+    };
+  }
+
+  #run<T>(remote: () => Promise<T>, local: () => T | Promise<T>): Promise<T> {
+    return this.#shared ? this.#shared.run(remote, local) : Promise.resolve(local());
   }
 }

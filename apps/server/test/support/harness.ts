@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@keyplane/client';
-import { Keyplane, secretDigest, TokenAuthority } from '@keyplane/core';
+import { type CredentialCheck, Keyplane, secretDigest, TokenAuthority } from '@keyplane/core';
 import { ContractValidator, contractCheck, openTestStore, STORE_KINDS, type StoreKind } from '@keyplane/testing';
 import { createApp } from '../../src/app.js';
 import { type RateLimitSettings, RateLimits } from '../../src/http/rate-limits.js';
@@ -41,10 +41,12 @@ export interface Harness {
   advanceClock(milliseconds: number): void;
   /** How many times the store was asked to write last-use times. */
   usageWrites(): number;
-  /** How many credentials (keys, tokens, client secrets) reached the domain to be looked up. */
+  /** How many credentials (keys, tokens, client secrets) memory could not prove good, and were looked up. */
   credentialLookups(): number;
   /** Writes pending last-use times now. */
   flushUsage(): Promise<void>;
+  /** The limits the app counts with, when it was given any. */
+  readonly rateLimits: RateLimits | undefined;
   /** Errors that reached the top of the app; a passing test leaves none. */
   readonly unexpectedErrors: unknown[];
   close(): Promise<void>;
@@ -90,21 +92,23 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
   await keyplane.initializeRoot(rootKey);
   let credentialLookups = 0;
-  const authenticate = keyplane.authenticate.bind(keyplane);
-  keyplane.authenticate = (...args) => {
-    credentialLookups += 1;
-    return authenticate(...args);
-  };
-  const issueToken = keyplane.issueToken.bind(keyplane);
-  keyplane.issueToken = (...args) => {
-    credentialLookups += 1;
-    return issueToken(...args);
-  };
+  const counted = <T>(check: CredentialCheck<T>): CredentialCheck<T> => ({
+    proveFromMemory: () => check.proveFromMemory(),
+    lookUp: () => {
+      credentialLookups += 1;
+      return check.lookUp();
+    },
+  });
+  const authentication = keyplane.authentication.bind(keyplane);
+  keyplane.authentication = (...args) => counted(authentication(...args));
+  const tokenGrant = keyplane.tokenGrant.bind(keyplane);
+  keyplane.tokenGrant = (...args) => counted(tokenGrant(...args));
   const unexpectedErrors: unknown[] = [];
+  const rateLimits = options.rateLimits ? new RateLimits(options.rateLimits) : undefined;
   const app = createApp({
     keyplane,
     onUnexpectedError: (error) => unexpectedErrors.push(error),
-    ...(options.rateLimits ? { rateLimits: new RateLimits(options.rateLimits) } : {}),
+    ...(rateLimits ? { rateLimits } : {}),
     ...(options.trustProxy ? { trustProxy: true } : {}),
   });
 
@@ -125,6 +129,7 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
     baseUrl,
     rootKey,
     validator,
+    rateLimits,
     unexpectedErrors,
     advanceClock(milliseconds) {
       clockOffset += milliseconds;
@@ -152,6 +157,7 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
     fetch: (path, init) => send(new Request(new URL(path, baseUrl), init)),
     async close() {
       await stopServer();
+      rateLimits?.close();
       await keyplane.close();
       await store.close();
     },

@@ -32,10 +32,12 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description Whether this instance can serve requests: the key store is reachable, its schema is
-         *     migrated to this version, and the shared channels it uses (Redis, when configured) are
-         *     up. Answers 503, naming what fails, while any is not, and while the instance drains
-         *     before it stops, so that a load balancer sends it no new requests.
+         * @description Whether this instance can serve requests: the key store is reachable and its schema is
+         *     migrated to this version. Answers 503, naming what fails, while either is not, and while
+         *     the instance drains before it stops, so that a load balancer sends it no new requests.
+         *     Redis (when configured) is reported but never makes the instance unready: while it is
+         *     slow or unreachable, `redis` is `degraded` and the instance serves every request,
+         *     counting the rate limits and the lockout alone until Redis answers again.
          */
         get: operations["keyplaneReadiness"];
         put?: never;
@@ -731,9 +733,13 @@ export interface components {
              * @enum {string}
              */
             status: "ready";
-            /** @description Each check by name (`store`, `migrations`, `redis`), with its outcome. */
+            /**
+             * @description Each check by name (`store`, `migrations`, `redis`), with its outcome: `ok`, or
+             *     `degraded` when it serves in a lesser way (`redis`: the limits are counted by this
+             *     instance alone).
+             */
             checks: {
-                [key: string]: "ok";
+                [key: string]: "ok" | "degraded";
             };
         };
         /** @description Error body of every discue error response. */

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { fail, ok, type Result } from '@keyplane/core';
 import type { Context } from 'hono';
-import { overLimit, settle } from '../../http/authenticate.js';
+import { attemptCredential, overLimit } from '../../http/authenticate.js';
 import { jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
 import { type ApiError, issuesOf } from '../../http/errors.js';
@@ -146,15 +146,11 @@ export const issueToken = defineOperation(
     if (!client) return fail('invalid', 'Send client_id and client_secret, by HTTP Basic or in the body.');
     const permissions = grantsFromScope(parsed.data.scope);
     if (!permissions) return fail('forbidden', 'Unknown scope.');
-    // Client credentials are credentials: each grant counts towards the client's lockout
-    // before the secret is looked at, and gives its point back unless the secret was wrong.
-    const limits = c.get('rateLimits');
-    const attempt = await limits?.attemptAuthentication(c.get('clientAddress'));
-    if (attempt?.lockedOut) return overLimit(c, attempt.lockedOut, 'lockout');
-    const issued = await settle(attempt, () => c.get('keyplane').issueToken({ ...client, permissions }));
+    // Client credentials are credentials: each grant is judged under the client's lockout.
+    const issued = await attemptCredential(c, c.get('keyplane').tokenGrant({ ...client, permissions }));
     if (!issued.ok) return issued;
     // A grant is a request of its key: it counts against the key's rate.
-    const allowance = await limits?.consume(client.clientId);
+    const allowance = await c.get('rateLimits')?.consume(client.clientId);
     if (allowance && !allowance.allowed) return overLimit(c, allowance, 'key_rate');
     return {
       status: 200,

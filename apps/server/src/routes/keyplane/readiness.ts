@@ -10,13 +10,21 @@ const route = createRoute({
   responses: {
     200: withJson(
       'The instance is ready to serve requests.',
-      z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.literal('ok')) }),
+      z.object({
+        status: z.literal('ready'),
+        /** `degraded`: serving, in a lesser way (Redis unreachable: the limits are counted by this instance alone). */
+        checks: z.record(z.string(), z.enum(['ok', 'degraded'])),
+      }),
     ),
     ...publicProblems([503]),
   },
 });
 
-/** Readiness: every check of the instance passes (the store, its schema, Redis when used), and it is not draining. */
+/**
+ * Readiness: every check of the instance passes (the store, its schema, Redis when used), and it
+ * is not draining. A Redis that does not answer makes the instance degraded, not unready: it
+ * serves every request, counting the limits alone, and a balancer should keep sending it traffic.
+ */
 export const readiness = defineOperation(
   route,
   async (c) => {
