@@ -453,10 +453,48 @@ async function benchmark(backend: Backend, references: References, rows: Row[], 
       memory[`${backend}, ${count} keys`] = { settledMb: settled.rssMb, peakMb: (await memoryOf(server.child)).peakMb };
     } finally {
       await server.stop();
+    }
+    try {
+      // The embedded store's folder is one process's: the lockout's runs start after the server above stopped.
+      if (count === Math.min(...SCALES)) {
+        for (const row of await underLockout(prepared)) rows.push({ ...row, backend, keys: count });
+      }
+    } finally {
       await prepared.cleanup();
     }
   }
 }
+
+/** Where the lockout counts in `underLockout`: this process, and Redis when the run has one. */
+const LOCKOUT_COUNTERS: readonly { name: string; env: Record<string, string> }[] = [
+  { name: 'counted in memory', env: {} },
+  ...(process.env.REDIS_URL ? [{ name: 'counted in Redis', env: { REDIS_URL: process.env.REDIS_URL } }] : []),
+];
+const LOCKOUT_CONNECTIONS = 256;
+
+/**
+ * Verification from 256 connections of one client address, with the failed-authentication
+ * lockout on at its default (30), in memory and through Redis: every answer must be a 200.
+ */
+async function underLockout(prepared: Prepared): Promise<Omit<Row, 'backend' | 'keys'>[]> {
+  const rows: Omit<Row, 'backend' | 'keys'>[] = [];
+  for (const counter of LOCKOUT_COUNTERS) {
+    log(`verification from ${LOCKOUT_CONNECTIONS} connections, lockout ${counter.name}`);
+    const server = await start(MAIN, { ...prepared.env, ...counter.env, KEYPLANE_AUTH_FAILURES_PER_MINUTE: '30' });
+    try {
+      const verification = scenarios(prepared.fixtures)['key verification'] as Load;
+      rows.push({
+        scenario: `${lockoutScenario} (${counter.name})`,
+        keyplane: await load(server.url, verification, SECONDS, LOCKOUT_CONNECTIONS),
+      });
+    } finally {
+      await server.stop();
+    }
+  }
+  return rows;
+}
+
+const lockoutScenario = `verification from ${LOCKOUT_CONNECTIONS} connections of one address, lockout on`;
 
 const fmt = (value: number, digits = 0) => value.toFixed(digits);
 
@@ -545,6 +583,15 @@ function report(rows: Row[], memory: Record<string, Memory>): string {
         `another tenant's ${name} loop at most doubles verification p50`,
         `p50 ${beside.keyplane.p50} ms beside it vs ${alone.keyplane.p50} ms alone`,
         ratio <= 2,
+      ]);
+    }
+    for (const counter of LOCKOUT_COUNTERS) {
+      const row = find(backend, small, `${lockoutScenario} (${counter.name})`);
+      if (!row) continue;
+      targets.push([
+        `no verification from ${LOCKOUT_CONNECTIONS} connections of one address refused by the lockout, ${counter.name}`,
+        `${row.keyplane.errors} refused of ${fmt(row.keyplane.rps * SECONDS)}`,
+        row.keyplane.errors === 0,
       ]);
     }
     const stored = memory[`${backend}, ${large} keys`];

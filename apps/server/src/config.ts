@@ -153,7 +153,7 @@ export const SETTINGS = {
       meaning: 'count the limits in Redis, so that every instance enforces one limit',
     },
   ),
-  KEYPLANE_REDIS_TIMEOUT_MS: setting(z.coerce.number().int().min(10).max(10_000).default(250), {
+  KEYPLANE_REDIS_TIMEOUT_MS: setting(z.coerce.number().int().min(10).max(60_000).default(1000), {
     meaning:
       'how long one Redis command may take: past it, or while Redis is unreachable, each instance counts the limits ' +
       'alone (`/readyz` says `redis: degraded`) and asks Redis again every second',
@@ -168,7 +168,7 @@ export const SETTINGS = {
       'list requests (keys, applications, audit events, in every dialect) one organization may have answered at ' +
       "once by one instance; more wait their turn, so that one organization's lists cannot hold up the others' requests",
   }),
-  KEYPLANE_LISTS_QUEUED_PER_ORGANIZATION: setting(z.coerce.number().int().min(0).max(10_000).default(64), {
+  KEYPLANE_LISTS_QUEUED_PER_ORGANIZATION: setting(z.coerce.number().int().min(0).max(100_000).default(1000), {
     meaning:
       'list requests of one organization that may wait for their turn, in order; more are refused with 429 and ' +
       '`Retry-After` until the queue shortens',

@@ -21,7 +21,13 @@ describe.runIf(REDIS_URL)('the ledger every instance shares, in Redis', () => {
     return redis;
   };
   const instance = async () =>
-    new RateLimits({ perKeyPerMinute: 0, failedAuthPerMinute: LIMIT, lockoutSeconds: 60, redis: await connect() });
+    new RateLimits({
+      perKeyPerMinute: 0,
+      failedAuthPerMinute: LIMIT,
+      lockoutSeconds: 60,
+      redis: await connect(),
+      redisTimeoutMs: 60_000,
+    });
 
   it(`judges at most ${LIMIT} of 1,000 wrong credentials sent at once to two instances`, async () => {
     const [a, b] = [await instance(), await instance()];

@@ -7,6 +7,7 @@ import { createApp } from '../src/app.js';
 import { ConfigError, readConfig } from '../src/config.js';
 import { SERVED_DIALECTS } from '../src/dialects.js';
 import { ListLimits } from '../src/http/list-limits.js';
+import { RateLimits } from '../src/http/rate-limits.js';
 
 const json = (token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
 
@@ -237,9 +238,40 @@ describe("discue's whole list, read and written a slice at a time", () => {
   });
 });
 
+describe('a burst of lists from one organization, with the default settings', () => {
+  it('answers 1,000 concurrent lists, each in its turn, and refuses none', async () => {
+    const store = await openTestStore('embedded');
+    const keyplane = new Keyplane(store, {
+      digest: secretDigest('a-test-digest-secret-of-enough-length'),
+      cursorSecret: 'a-test-digest-secret-of-enough-length',
+    });
+    const rootKey = `root-${randomBytes(24).toString('base64url')}`;
+    await keyplane.initializeRoot(rootKey);
+    const config = readConfig({});
+    const app = createApp({
+      keyplane,
+      listLimits: new ListLimits(config.listLimits),
+      rateLimits: new RateLimits(config.rateLimits),
+    });
+    try {
+      const statuses = await Promise.all(
+        Array.from({ length: 1_000 }, async () => {
+          const response = await app.request('/v1/api_keys', { headers: json(rootKey) });
+          await response.arrayBuffer();
+          return response.status;
+        }),
+      );
+      expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    } finally {
+      await keyplane.close();
+      await store.close();
+    }
+  });
+});
+
 describe('the list settings', () => {
-  it('default to one list at a time per organization and a queue of 64', () => {
-    expect(readConfig({}).listLimits).toEqual({ inFlight: 1, queued: 64 });
+  it('default to one list at a time per organization and a queue of 1,000', () => {
+    expect(readConfig({}).listLimits).toEqual({ inFlight: 1, queued: 1_000 });
   });
 
   it.each([

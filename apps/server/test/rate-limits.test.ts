@@ -149,7 +149,13 @@ describe.runIf(REDIS_URL)('limits shared through Redis', () => {
     const redis = new Redis(REDIS_URL as string);
     clients.push(redis);
     await redis.ping();
-    return new RateLimits({ perKeyPerMinute: 4, failedAuthPerMinute: 2, lockoutSeconds: 30, redis });
+    return new RateLimits({
+      perKeyPerMinute: 4,
+      failedAuthPerMinute: 2,
+      lockoutSeconds: 30,
+      redis,
+      redisTimeoutMs: 60_000,
+    });
   };
 
   it('lets several instances enforce one limit per key and one lockout per client', async () => {

@@ -19,7 +19,7 @@ export interface RateLimitSettings {
   readonly lockoutSeconds: number;
   /** Shared counters for several instances; in memory when absent. */
   readonly redis?: Redis;
-  /** How long one Redis command may take before this instance counts alone (250 ms when absent). */
+  /** How long one Redis command may take before this instance counts alone (1 s when absent). */
   readonly redisTimeoutMs?: number;
   /** How often a Redis that stopped answering is asked again (1 s when absent). */
   readonly probeIntervalMs?: number;
@@ -104,7 +104,7 @@ export class RateLimits {
     this.#settings = settings;
     this.#shared = settings.redis
       ? new SharedCounters(settings.redis, {
-          timeoutMs: settings.redisTimeoutMs ?? 250,
+          timeoutMs: settings.redisTimeoutMs ?? 1_000,
           ...(settings.probeIntervalMs ? { probeIntervalMs: settings.probeIntervalMs } : {}),
           ...(settings.onSharingChange ? { onChange: settings.onSharingChange } : {}),
         })
@@ -260,6 +260,10 @@ export class RateLimits {
     return this.#run(
       async () => ({ ledger: remote, reservation: await remote.reserve(client, id) }),
       async () => ({ ledger: local, reservation: await local.reserve(client, id) }),
+      // A point Redis granted too late for this look-up, which went on counted here, goes back.
+      ({ reservation }) => {
+        if (reservation.outcome === 'granted') remote.release(client, id).catch(() => {});
+      },
     );
   }
 
@@ -303,7 +307,7 @@ export class RateLimits {
     };
   }
 
-  #run<T>(remote: () => Promise<T>, local: () => T | Promise<T>): Promise<T> {
-    return this.#shared ? this.#shared.run(remote, local) : Promise.resolve(local());
+  #run<T>(remote: () => Promise<T>, local: () => T | Promise<T>, late?: (value: T) => void): Promise<T> {
+    return this.#shared ? this.#shared.run(remote, local, late) : Promise.resolve(local());
   }
 }

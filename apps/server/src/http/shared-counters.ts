@@ -39,12 +39,17 @@ export class SharedCounters {
     return this.#shared;
   }
 
-  /** `remote` while Redis answers in time; `local` when it does not, or has not since it last failed. */
-  async run<T>(remote: () => Promise<T>, local: () => T | Promise<T>): Promise<T> {
+  /**
+   * `remote` while Redis answers in time; `local` when it does not, or has not since it last
+   * failed. `late` is given what a command that missed its deadline answered after all.
+   */
+  async run<T>(remote: () => Promise<T>, local: () => T | Promise<T>, late?: (value: T) => void): Promise<T> {
     if (!this.#shared) return local();
+    const work = remote();
     try {
-      return await this.#inTime(remote());
+      return await this.#inTime(work);
     } catch (error) {
+      if (late) work.then(late, () => {});
       this.#lost(error);
       return local();
     }
@@ -58,10 +63,10 @@ export class SharedCounters {
   #inTime<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Timeout(`Redis did not answer within ${this.#timeoutMs} ms`)),
-        this.#timeoutMs,
-      );
+      // Timers run before the loop reads its sockets: on a busy loop an answer may be waiting
+      // unread when the timer fires. It is read first, and only then is the command late.
+      const expire = () => reject(new Timeout(`Redis did not answer within ${this.#timeoutMs} ms`));
+      timer = setTimeout(() => setImmediate(expire), this.#timeoutMs);
     });
     // A command that answers after its deadline must not surface as an unhandled rejection.
     work.catch(() => {});
