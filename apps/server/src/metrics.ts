@@ -86,7 +86,6 @@ export class Metrics {
   });
 
   #samplePool: (() => PoolUse | undefined) | undefined;
-  #sampleSharing: (() => boolean | undefined) | undefined;
 
   constructor() {
     const metrics = this;
@@ -103,20 +102,21 @@ export class Metrics {
         this.set({ state: 'waiting' }, use.waiting);
       },
     });
+  }
+
+  /**
+   * With Redis: samples whether the limits are shared through it whenever the metrics are read.
+   * Without, there is no such metric (a 0 would read as counting alone).
+   */
+  sampleSharingWith(sample: () => boolean | undefined): void {
     new Gauge({
       name: 'keyplane_rate_limits_shared',
       help: 'With REDIS_URL: 1 while the limits are counted in Redis, 0 while Redis is slow or unreachable and this instance counts alone.',
       registers: [this.registry],
       collect() {
-        const shared = metrics.#sampleSharing?.();
-        if (shared !== undefined) this.set(shared ? 1 : 0);
+        this.set(sample() ? 1 : 0);
       },
     });
-  }
-
-  /** Samples whether the limits are shared through Redis whenever the metrics are read. */
-  sampleSharingWith(sample: () => boolean | undefined): void {
-    this.#sampleSharing = sample;
   }
 
   /** Samples the store pool whenever the metrics are read. */

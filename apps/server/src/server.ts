@@ -131,7 +131,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
             error: error instanceof Error ? error.message : String(error),
           }),
   });
-  metrics.sampleSharingWith(() => rateLimits.shared);
+  if (redis) metrics.sampleSharingWith(() => rateLimits.shared);
   let draining = false;
   const app = createApp({
     keyplane,
@@ -146,7 +146,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // limits alone: it is degraded, not unready.
     readinessChecks: {
       migrations: async () => 'ok',
-      ...(redis ? { redis: async () => (rateLimits.shared ? 'ok' : 'degraded') } : {}),
+      ...(redis ? { redis: async () => ((await rateLimits.checkSharing()) ? 'ok' : 'degraded') } : {}),
     },
     onRequest: (entry) => requestLogger.info(entry, 'request'),
     onUnexpectedError: (error, c) =>

@@ -32,9 +32,9 @@ describe('the memory ledger', () => {
     expect(await ledger.fail('a', '3')).toBe(SETTINGS.lockoutMs);
     clock.advance(SETTINGS.lockoutMs - 1);
     expect(await ledger.lockedFor('a')).toBe(1);
-    // Windows that end meanwhile, and reservations given back, do not lift it.
-    await ledger.release('a', '4');
+    // The windows that ended meanwhile do not lift it, and a late failure neither lengthens it nor counts for later.
     expect(await ledger.reserve('a', '5')).toEqual({ outcome: 'locked', lockedForMs: 1 });
+    expect(await ledger.fail('a', 'late')).toBe(1);
     clock.advance(1);
     expect(await ledger.lockedFor('a')).toBe(0);
     for (const id of ['6', '7', '8']) expect(await ledger.reserve('a', id)).toEqual({ outcome: 'granted' });
@@ -82,6 +82,22 @@ describe('admissions in line', () => {
     for (const admission of next) admission.release();
     await Promise.all(waiting.slice(3));
     expect(order).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('lets waiters whose credential memory now proves good leave the line when a point comes back, needing none', async () => {
+    const rateLimits = limits();
+    const held = await Promise.all([1, 2, 3].map(async () => admitted(await rateLimits.admit('a'))));
+    let inMemory = false;
+    const waiting = Array.from({ length: 5 }, () => rateLimits.admit('a', async () => inMemory));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    inMemory = true;
+    held[0]?.release();
+    expect(await Promise.all(waiting)).toEqual(Array(5).fill({ admitted: false, lockedOut: null, proven: true }));
+    // They took no point: the two still held and the one given back are all there is.
+    const next = admitted(await rateLimits.admit('a'));
+    expect(next.waited).toBe(false);
+    next.release();
+    for (const admission of held.slice(1)) admission.release();
   });
 
   it('refuses the line once its address is locked out', async () => {

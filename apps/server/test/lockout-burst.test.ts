@@ -51,6 +51,8 @@ describe.each(CASES)('the failed-authentication lockout under a burst, over $nam
         // A machine busy enough to hold Redis's answers past the usual deadline would make this
         // instance count alone, by design (redis-outage.test.ts); here every count is Redis's.
         ...(redis ? { redis, redisTimeoutMs: 60_000 } : {}),
+        // However busy the machine, a look-up waiting for a point here is answered, not given up.
+        admissionWaitMs: 600_000,
       },
     });
   });
@@ -105,10 +107,25 @@ describe.each(CASES)('the failed-authentication lockout under a burst, over $nam
     it(`answers ${BURST} concurrent requests with one key no instance holds in memory yet`, async () => {
       const address = newClientAddress();
       const [caller, target] = [await newKey('cold caller'), await newKey('verified')];
+      const lookupsBefore = harness.credentialLookups();
       const answers = await Promise.all(Array.from({ length: BURST }, () => verify(address, caller, target)));
       expect(tally(answers)).toEqual({ '200 true': BURST });
-      // The first look-ups brought the key into memory; the rest were proven from there.
+      // The first look-ups brought the key into memory; the rest were proven from there. (On
+      // PostgreSQL an instance reads through while its lease is not renewed, as a busy machine may make it.)
+      if (setup.store === 'embedded') expect(harness.credentialLookups() - lookupsBefore).toBeLessThanOrEqual(LIMIT);
+    });
+
+    it(`answers ${BURST} concurrent requests across the usage write that drops the key from memory`, async () => {
+      const address = newClientAddress();
+      const [caller, target] = [await newKey('caller'), await newKey('verified')];
       expect(await verify(address, caller, target)).toBe('200 true');
+      const answers = await Promise.all(
+        Array.from({ length: BURST }, async (_, index) => {
+          if (index === BURST / 2) await harness.flushUsage();
+          return verify(address, caller, target);
+        }),
+      );
+      expect(tally(answers)).toEqual({ '200 true': BURST });
     });
 
     it(`answers ${BURST} concurrent requests with 40 keys, each new, ${LIMIT} and more at once`, async () => {

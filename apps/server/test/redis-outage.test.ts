@@ -50,7 +50,7 @@ describe.runIf(REDIS_URL)('when Redis is slow or unreachable', () => {
           failedAuthPerMinute: LIMIT,
           lockoutSeconds: 60,
           redis,
-          redisTimeoutMs: 50,
+          redisTimeoutMs: 200,
           probeIntervalMs: 50,
         },
       },
@@ -90,7 +90,6 @@ describe.runIf(REDIS_URL)('when Redis is slow or unreachable', () => {
     const address = newClientAddress();
     const [warm, cold] = [await newKey(), await newKey()];
     expect(await read(address, warm)).toBe(200);
-    expect(harness.rateLimits?.shared).toBe(true);
     proxy[outage]();
     const answers = await Promise.all(
       Array.from({ length: BURST }, (_, index) => read(address, [harness.rootKey, warm, cold][index % 3] as string)),

@@ -191,3 +191,42 @@ describe('the key cache of one instance among several, when nothing was written'
     expect(control.published).toEqual([]);
   });
 });
+
+describe('what memory alone knows (the look-ups that prove a credential good without the store)', () => {
+  it('knows a key only once it was read, never reads the store, and forgets it with every change', async () => {
+    const { store, keys, key, reads } = countingStore();
+    keys.set('a', key('k1'));
+    const control = controlledCoherence();
+    const cached = withKeyCache(store, { coherence: control.coherence });
+    expect(cached.peekKeyBySecretHash?.('a')).toBeUndefined();
+    expect(cached.peekKeyById?.('org', 'k1')).toBeUndefined();
+    expect(reads).toEqual({ bySecret: 0, byId: 0 });
+    await cached.findKeyBySecretHash('a');
+    await cached.findKeyById('org', 'k1');
+    expect(cached.peekKeyBySecretHash?.('a')?.key.id).toBe('k1');
+    expect(cached.peekKeyById?.('org', 'k1')?.id).toBe('k1');
+    // Another organization's key is no key of the caller's.
+    expect(cached.peekKeyById?.('other', 'k1')).toBeNull();
+    control.invalidate('k1');
+    expect(cached.peekKeyBySecretHash?.('a')).toBeUndefined();
+    expect(cached.peekKeyById?.('org', 'k1')).toBeUndefined();
+    expect(reads).toEqual({ bySecret: 1, byId: 1 });
+  });
+
+  it('knows nothing while the cache cannot show it hears of changes, nor what a write overtook', async () => {
+    const { store, keys, key } = countingStore();
+    keys.set('a', key('k1'));
+    const control = controlledCoherence();
+    const cached = withKeyCache(store, { coherence: control.coherence });
+    await cached.findKeyBySecretHash('a');
+    control.setTrusted(false);
+    expect(cached.peekKeyBySecretHash?.('a')).toBeUndefined();
+    control.setTrusted(true);
+    const read = cached.findKeyBySecretHash('a');
+    const deleting = cached.deleteKey('org', 'k1', undefined, audit);
+    await read;
+    expect(cached.peekKeyBySecretHash?.('a')).toBeUndefined();
+    control.acknowledge();
+    await deleting;
+  });
+});

@@ -23,7 +23,8 @@ export interface AttemptLedger {
   release(client: string, id: string): Promise<void>;
   /**
    * Look-up `id` proved its credential wrong: its point stays taken, as a failure, until the
-   * window ends. Answers how long the address is now locked out (0: it is not).
+   * window ends. Answers how long the address is now locked out (0: it is not); a failure
+   * while it is locked out counts for nothing more.
    */
   fail(client: string, id: string): Promise<number>;
 }
@@ -88,6 +89,8 @@ export class MemoryLedger implements AttemptLedger {
     const entry = this.#current(client) ?? this.#create(client);
     entry.inFlight.delete(id);
     const now = this.#now();
+    // A look-up judged after the lockout began is part of what it answers; the next window starts after it.
+    if (entry.lockedUntil > now) return entry.lockedUntil - now;
     if (entry.windowEndsAt <= now) {
       entry.failures = 0;
       entry.windowEndsAt = now + this.#settings.windowMs;
@@ -143,6 +146,8 @@ return -1
 
 const FAIL = `
 redis.call('ZREM', KEYS[2], ARGV[2])
+local locked = redis.call('PTTL', KEYS[3])
+if locked > 0 then return locked end
 local failures = redis.call('INCR', KEYS[1])
 if failures == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
 if failures < tonumber(ARGV[1]) then return 0 end

@@ -43,10 +43,15 @@ export async function attemptCredential<T>(
   const client = c.get('clientAddress');
   const lockedOut = await limits?.lockedOut(client);
   if (lockedOut) return overLimit(c, lockedOut, 'lockout');
-  const proven = await check.proveFromMemory();
+  let proven = await check.proveFromMemory();
   if (proven) return proven;
-  const admission = limits ? await limits.admit(client) : undefined;
+  const provenYet = async () => {
+    proven = await check.proveFromMemory();
+    return proven !== undefined;
+  };
+  const admission = limits ? await limits.admit(client, provenYet) : undefined;
   if (admission && !admission.admitted) {
+    if (admission.proven && proven) return proven;
     return admission.lockedOut
       ? overLimit(c, admission.lockedOut, 'lockout')
       : fail('unavailable', 'Too many credentials of this client are being looked up; try again shortly.');
@@ -54,7 +59,7 @@ export async function attemptCredential<T>(
   let result: Result<T>;
   try {
     // While it waited, another look-up may have brought its credential into memory.
-    result = (admission?.waited ? await check.proveFromMemory() : undefined) ?? (await check.lookUp());
+    result = (admission?.waited && (await provenYet()) ? proven : undefined) ?? (await check.lookUp());
   } catch (error) {
     admission?.release();
     throw error;

@@ -57,12 +57,19 @@ export interface Admission {
   fail(): Promise<void>;
 }
 
-/** Why a look-up was not let through: its address is locked out, or no point came free in time. */
+/**
+ * Why a look-up was not let through: its address is locked out, no point came free in time,
+ * or it needs none any more: while it waited, memory learnt its credential (`proven`).
+ */
 export interface Refusal {
   readonly admitted: false;
-  /** The lockout; null when the address is not locked out but no point came free in time. */
+  /** The lockout; null when the address is not locked out. */
   readonly lockedOut: Allowance | null;
+  readonly proven?: true;
 }
+
+/** Asked again while a look-up waits: whether memory now proves its credential good. */
+export type ProvenYet = () => Promise<boolean>;
 
 const UNGUARDED: Admission = { admitted: true, waited: false, release: () => {}, fail: async () => {} };
 
@@ -72,6 +79,7 @@ const seconds = (milliseconds: number) => Math.max(1, Math.ceil(milliseconds / 1
 interface Waiter {
   readonly resolve: (answer: Admission | Refusal) => void;
   readonly deadline: number;
+  readonly provenYet: ProvenYet | undefined;
 }
 
 /** How often a full address's line asks again, at first and at most (Redis frees points of other instances unseen). */
@@ -131,6 +139,11 @@ export class RateLimits {
     return this.#shared?.shared;
   }
 
+  /** As `shared`, after asking Redis whether it answers. */
+  async checkSharing(): Promise<boolean | undefined> {
+    return this.#shared?.answers();
+  }
+
   /** Counts one request of a key; refused once the key is over its limit. */
   async consume(keyId: string): Promise<Allowance | null> {
     const perKey = this.#perKey;
@@ -173,8 +186,11 @@ export class RateLimits {
    * Leave to look up a credential of a client address that memory could not prove good:
    * at once while the address has a free point, else in line, in order, until one comes
    * free; refused once the address is locked out, or when no point came free in time.
+   * While it waits, `provenYet` is asked again whenever a point comes back (most often
+   * because a credential proved good, and is now in memory): once it says yes, the attempt
+   * leaves the line without a point.
    */
-  async admit(client: string): Promise<Admission | Refusal> {
+  async admit(client: string, provenYet?: ProvenYet): Promise<Admission | Refusal> {
     if (!this.#local) return UNGUARDED;
     if (!this.#lines.has(client)) {
       const id = randomUUID();
@@ -183,13 +199,20 @@ export class RateLimits {
       if (reserved.reservation.outcome === 'locked') return this.#refusal(reserved.reservation.lockedForMs);
     }
     return new Promise((resolve) => {
-      const deadline = performance.now() + (this.#settings.admissionWaitMs ?? 10_000);
+      const waiter = { resolve, deadline: performance.now() + (this.#settings.admissionWaitMs ?? 10_000), provenYet };
       const line = this.#lines.get(client);
-      if (line) line.push({ resolve, deadline });
-      else {
-        this.#lines.set(client, [{ resolve, deadline }]);
-        void this.#serve(client);
+      if (line) {
+        line.push(waiter);
+        return;
       }
+      const started = [waiter];
+      this.#lines.set(client, started);
+      this.#serve(client, started).catch(() => {
+        // Whatever broke the line, nobody is left waiting in it: each is answered as unjudged.
+        for (const stranded of started.splice(0)) stranded.resolve(this.#refusal(0));
+        this.#lines.delete(client);
+        this.#signals.delete(client);
+      });
     });
   }
 
@@ -198,10 +221,11 @@ export class RateLimits {
   }
 
   /** Serves an address's line: a point for each waiter in turn, as points come free. */
-  async #serve(client: string): Promise<void> {
-    const line = this.#lines.get(client) ?? [];
+  async #serve(client: string, line: Waiter[]): Promise<void> {
     let retryMs = FIRST_RETRY_MS;
+    let signalled = false;
     while (line.length > 0) {
+      if (signalled) await this.#letProvenGo(line);
       const now = performance.now();
       while (line.length > 0 && (line[0] as Waiter).deadline <= now) line.shift()?.resolve(this.#refusal(0));
       const first = line[0];
@@ -212,39 +236,57 @@ export class RateLimits {
         line.shift();
         first.resolve(this.#admission(client, id, ledger, true));
         retryMs = FIRST_RETRY_MS;
+        signalled = false;
         continue;
       }
       if (reservation.outcome === 'locked') {
         for (const waiter of line.splice(0)) waiter.resolve(this.#refusal(reservation.lockedForMs));
         break;
       }
-      await this.#nextSignal(client, retryMs);
+      signalled = await this.#nextSignal(client, retryMs);
       retryMs = Math.min(LAST_RETRY_MS, retryMs * 2);
     }
     this.#lines.delete(client);
     this.#signals.delete(client);
   }
 
-  /** Waits for the address's next signal, or `retryMs`; a signal given while the line was busy is not lost. */
-  async #nextSignal(client: string, retryMs: number): Promise<void> {
+  /** Lets every waiter whose credential memory now proves good leave the line, needing no point. */
+  async #letProvenGo(line: Waiter[]): Promise<void> {
+    const asked = [...line];
+    const proven = await Promise.all(asked.map((waiter) => waiter.provenYet?.().catch(() => false) ?? false));
+    asked.forEach((waiter, index) => {
+      if (!proven[index]) return;
+      line.splice(line.indexOf(waiter), 1);
+      waiter.resolve({ admitted: false, lockedOut: null, proven: true });
+    });
+  }
+
+  /**
+   * Waits for the address's next signal, or `retryMs`; a signal given while the line was busy
+   * is not lost. True when a signal came.
+   */
+  async #nextSignal(client: string, retryMs: number): Promise<boolean> {
     const signal = this.#signals.get(client) ?? { woken: false, wake: null };
     this.#signals.set(client, signal);
     if (!signal.woken) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, retryMs);
         signal.wake = () => {
+          signal.woken = true;
           clearTimeout(timer);
           resolve();
         };
       });
     }
+    const woken = signal.woken;
     signal.woken = false;
     signal.wake = null;
+    return woken;
   }
 
   #signal(client: string): void {
-    const signal = this.#signals.get(client);
     if (!this.#lines.has(client)) return;
+    const signal = this.#signals.get(client);
     if (!signal) this.#signals.set(client, { woken: true, wake: null });
     else if (signal.wake) signal.wake();
     else signal.woken = true;
@@ -275,7 +317,14 @@ export class RateLimits {
       release: () => {
         // Fire and forget: a good credential does not wait for the ledger. Should the release
         // be lost, the reservation lapses by itself (in Redis) — its point is only held longer.
-        void ledger.release(client, id).then(wake, wake);
+        const released =
+          ledger === this.#local
+            ? ledger.release(client, id)
+            : this.#run(
+                () => ledger.release(client, id),
+                () => {},
+              );
+        void released.then(wake, wake);
       },
       fail: async () => {
         // A failure not recorded where the point was taken is recorded here: it must count somewhere.

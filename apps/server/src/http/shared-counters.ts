@@ -55,6 +55,14 @@ export class SharedCounters {
     }
   }
 
+  /** Asks Redis whether it answers (in time); false at once while the counts are this instance's. */
+  answers(): Promise<boolean> {
+    return this.run(
+      () => this.redis.ping().then(() => true),
+      () => false,
+    );
+  }
+
   close(): void {
     clearInterval(this.#probe);
     this.#probe = undefined;
@@ -73,10 +81,18 @@ export class SharedCounters {
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
   }
 
+  #tell(shared: boolean, error?: unknown): void {
+    try {
+      this.#onChange?.(shared, error);
+    } catch {
+      // Telling of the change must not keep it from happening.
+    }
+  }
+
   #lost(error: unknown): void {
     if (!this.#shared) return;
     this.#shared = false;
-    this.#onChange?.(false, error);
+    this.#tell(false, error);
     let probing = false;
     this.#probe = setInterval(() => {
       if (probing) return;
@@ -86,7 +102,7 @@ export class SharedCounters {
           clearInterval(this.#probe);
           this.#probe = undefined;
           this.#shared = true;
-          this.#onChange?.(true);
+          this.#tell(true);
         })
         .catch(() => {})
         .finally(() => {
