@@ -66,7 +66,7 @@ export class Metrics {
 
   readonly cacheLookups = new Counter({
     name: 'keyplane_key_cache_lookups_total',
-    help: 'Key look-ups by the in-process key cache (embedded store), by result: hit or miss.',
+    help: 'Key look-ups by the in-process key cache, by result: hit, absent (a digest known to name no key) or miss (asked the store).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -149,10 +149,12 @@ export class Metrics {
 
   readonly #cacheHits = this.cacheLookups.labels('hit');
   readonly #cacheMisses = this.cacheLookups.labels('miss');
+  readonly #cacheAbsent = this.cacheLookups.labels('absent');
 
-  /** Hooks for the key cache of the embedded store. */
+  /** Hooks for the key cache. */
   readonly keyCacheHooks = {
     onHit: () => this.#cacheHits.inc(),
+    onAbsent: () => this.#cacheAbsent.inc(),
     onMiss: () => this.#cacheMisses.inc(),
   };
 }

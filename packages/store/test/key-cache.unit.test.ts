@@ -80,15 +80,58 @@ describe('the key cache', () => {
     expect(await cached.findKeyBySecretHash('digest')).toBeNull();
   });
 
-  it('does not remember misses, and answers by id only within the organization', async () => {
+  it('answers by id only within the organization', async () => {
     const { store, keys, key, reads } = countingStore();
     const cached = withKeyCache(store);
-    expect(await cached.findKeyBySecretHash('later')).toBeNull();
     keys.set('later', key('k2'));
-    expect((await cached.findKeyBySecretHash('later'))?.key.id).toBe('k2');
     await cached.findKeyById('org', 'k2');
     expect(await cached.findKeyById(randomUUID(), 'k2')).toBeNull();
     expect(reads.byId).toBe(1);
+  });
+
+  it('answers a digest that named no key as naming none for a few seconds, without the store', async () => {
+    const { store, keys, key, reads } = countingStore();
+    let clock = 0;
+    const cached = withKeyCache(store, { absentForMs: 5_000, now: () => clock });
+    for (let attempt = 0; attempt < 1_000; attempt += 1) expect(await cached.findKeyBySecretHash('wrong')).toBeNull();
+    expect(reads.bySecret).toBe(1);
+    // Until the deadline; then the store is asked again.
+    keys.set('wrong', key('k3'));
+    clock = 4_999;
+    expect(await cached.findKeyBySecretHash('wrong')).toBeNull();
+    clock = 5_000;
+    expect((await cached.findKeyBySecretHash('wrong'))?.key.id).toBe('k3');
+    expect(reads.bySecret).toBe(2);
+  });
+
+  it('forgets every digest that named no key as soon as a key is created or given a new secret', async () => {
+    const { store, keys, key, reads } = countingStore();
+    const cached = withKeyCache({ ...store, insertKey: async () => null, rotateKey: async () => null });
+    expect(await cached.findKeyBySecretHash('a')).toBeNull();
+    keys.set('a', key('k1'));
+    await cached.insertKey({ id: 'k1' } as never, audit, 10);
+    expect((await cached.findKeyBySecretHash('a'))?.key.id).toBe('k1');
+    expect(await cached.findKeyBySecretHash('b')).toBeNull();
+    keys.set('b', key('k2'));
+    await cached.rotateKey('org', 'k2', () => ({ ok: false, error: { kind: 'forbidden', message: 'no' } }));
+    expect((await cached.findKeyBySecretHash('b'))?.key.id).toBe('k2');
+    expect(reads.bySecret).toBe(4);
+  });
+
+  it('keeps keys in memory when their last use is written, brought up to date', async () => {
+    const { store, keys, key, reads } = countingStore();
+    keys.set('a', key('k1'));
+    const cached = withKeyCache({ ...store, recordKeyUsage: async () => {} });
+    await cached.findKeyBySecretHash('a');
+    await cached.findKeyById('org', 'k1');
+    const usedAt = new Date('2030-01-01T00:00:00Z');
+    await cached.recordKeyUsage([{ id: 'k1', usedAt }]);
+    expect((await cached.findKeyBySecretHash('a'))?.key.lastUsedAt).toEqual(usedAt);
+    expect((await cached.findKeyById('org', 'k1'))?.lastUsedAt).toEqual(usedAt);
+    // An older time written later does not move it back.
+    await cached.recordKeyUsage([{ id: 'k1', usedAt: new Date('2029-01-01T00:00:00Z') }]);
+    expect(cached.peekKeyById?.('org', 'k1')?.lastUsedAt).toEqual(usedAt);
+    expect(reads).toEqual({ bySecret: 1, byId: 1 });
   });
 });
 
@@ -153,6 +196,22 @@ describe('the key cache of one instance among several', () => {
     control.setTrusted(true);
     await cached.findKeyBySecretHash('a');
     await cached.findKeyBySecretHash('a');
+    expect(reads.bySecret).toBe(4);
+  });
+
+  it('asks the store again for a digest that named no key once it may have missed a change', async () => {
+    const { store, keys, key, reads } = countingStore();
+    const control = controlledCoherence();
+    const cached = withKeyCache(store, { coherence: control.coherence });
+    expect(await cached.findKeyBySecretHash('a')).toBeNull();
+    keys.set('a', key('k1'));
+    control.setTrusted(false);
+    expect((await cached.findKeyBySecretHash('a'))?.key.id).toBe('k1');
+    control.setTrusted(true);
+    expect(await cached.findKeyBySecretHash('b')).toBeNull();
+    control.invalidate('*');
+    keys.set('b', key('k2'));
+    expect((await cached.findKeyBySecretHash('b'))?.key.id).toBe('k2');
     expect(reads.bySecret).toBe(4);
   });
 
