@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diga } from '@keyplane/client';
-import { requireService } from '@keyplane/testing';
+import { requireService, STORE_KINDS } from '@keyplane/testing';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './support/harness.js';
@@ -31,7 +31,7 @@ const connectThrough = (proxy: TcpProxy) =>
     lazyConnect: true,
   });
 
-describe.runIf(REDIS_URL)('when Redis is slow or unreachable', () => {
+describe.runIf(REDIS_URL).each(STORE_KINDS)('when Redis is slow or unreachable, on the %s store', (store) => {
   let proxy: TcpProxy;
   let redis: Redis;
   let harness: Harness;
@@ -42,7 +42,7 @@ describe.runIf(REDIS_URL)('when Redis is slow or unreachable', () => {
     redis.on('error', () => {});
     await redis.connect();
     harness = await startHarness(
-      { transport: 'http', store: 'embedded', name: 'http, embedded store' },
+      { transport: 'http', store, name: `http, ${store} store` },
       {
         trustProxy: true,
         rateLimits: {
