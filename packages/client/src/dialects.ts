@@ -161,7 +161,8 @@ export const keyplane = {
   async createOrganization(client: KeyplaneClient, name: string) {
     return expect(await client.POST('/v1/organizations', { body: { name } }));
   },
-  async verifyKey(client: KeyplaneClient, key: string, permissions?: string[]) {
+  /** `permissions`: a list, every one required; or a query (`a.read AND (b.write OR c.all)`). */
+  async verifyKey(client: KeyplaneClient, key: string, permissions?: string[] | string) {
     return expect(await client.POST('/v1/keys/verify', { body: { key, ...(permissions ? { permissions } : {}) } }));
   },
   async rotateKey(client: KeyplaneClient, keyId: string, gracePeriodSeconds = 0) {

@@ -1,7 +1,8 @@
 import { type DomainContext, isCanonicalId, requirePermission } from './domain.js';
 import { digestsEqual, generateSecret, isWellFormedSecret } from './key-format.js';
 import type { ApiKey, Principal } from './model.js';
-import { allows, formatPermissions, type Grant, narrow, parsePermission, UNRESTRICTED } from './permissions.js';
+import { type PermissionQuery, satisfies } from './permission-query.js';
+import { formatPermissions, type Grant, narrow, parsePermission, UNRESTRICTED } from './permissions.js';
 import type { KeyBySecret } from './ports.js';
 import { type Err, fail, type Ok, ok, type Result } from './result.js';
 import { looksLikeToken, type TokenAuthority, type TokenClaims } from './tokens.js';
@@ -158,7 +159,7 @@ export class Credentials {
     return ok({ token, expiresAt, ttlSeconds: this.#tokens.ttlSeconds, grants: granted.grants });
   }
 
-  async verifyKey(principal: Principal, secret: string, required: readonly Grant[]): Promise<Result<Verification>> {
+  async verifyKey(principal: Principal, secret: string, required: PermissionQuery): Promise<Result<Verification>> {
     const denied = requirePermission(principal, 'api_keys', 'verify');
     if (denied) return denied;
     const { store, digest, usage, now } = this.#context;
@@ -170,10 +171,11 @@ export class Credentials {
     if (key.status !== 'enabled') return ok({ valid: false, code: 'DISABLED', key });
     if (this.#expired(key)) return ok({ valid: false, code: 'EXPIRED', key });
     usage.record(key.id, now());
-    const missing = required.some((wanted) =>
-      wanted.targets.some((target) => !allows(key.access, wanted.resource, wanted.action, target)),
+    return ok(
+      satisfies(key.access, required)
+        ? { valid: true, code: 'VALID', key }
+        : { valid: false, code: 'INSUFFICIENT_PERMISSIONS', key },
     );
-    return ok(missing ? { valid: false, code: 'INSUFFICIENT_PERMISSIONS', key } : { valid: true, code: 'VALID', key });
   }
 
   async #authenticateToken(

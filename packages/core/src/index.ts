@@ -7,6 +7,7 @@ export * from './key-format.js';
 export * from './keyplane.js';
 export * from './keys.js';
 export * from './model.js';
+export * from './permission-query.js';
 export * from './permissions.js';
 export type * from './ports.js';
 export * from './result.js';

@@ -14,6 +14,7 @@ import {
 } from './keys.js';
 import type { ApiKey, Application, Organization, Principal } from './model.js';
 import { Organizations } from './organizations.js';
+import type { PermissionQuery } from './permission-query.js';
 import type { Grant } from './permissions.js';
 import type { KeyplaneStore } from './ports.js';
 import { fail, ok, type Result } from './result.js';
@@ -102,10 +103,10 @@ export class Keyplane {
 
   /**
    * Checks a key presented to the caller's platform: found in the caller's organization,
-   * enabled, not expired, and holding every required permission. Never an error for a
-   * malformed key: it is simply not found.
+   * enabled, not expired, and holding what `required` asks (`allOf(grants)`: every one of
+   * them). Never an error for a malformed key: it is simply not found.
    */
-  verifyKey(principal: Principal, secret: string, required: readonly Grant[]): Promise<Result<Verification>> {
+  verifyKey(principal: Principal, secret: string, required: PermissionQuery): Promise<Result<Verification>> {
     return this.#credentials.verifyKey(principal, secret, required);
   }
 

@@ -614,10 +614,15 @@ export interface components {
             /** @description The API key secret to verify, as presented to the caller. */
             key: string;
             /**
-             * @description Permissions the key must hold, `resource.action` or `resource.action:target`.
-             *     Omitted: the key is only checked to exist, be enabled and not expired.
+             * @description What the key must hold. A list: every one of its permissions, `resource.action`
+             *     or `resource.action:target`. A text: a query of permissions joined by `AND` and
+             *     `OR` (in capitals; `AND` binds tighter) and grouped by parentheses, at most 1,000
+             *     characters and 32 parentheses deep, such as
+             *     `invoices.read AND (invoices.write OR admin.all)`; one that cannot be read is a
+             *     400 saying where. Omitted: the key is only checked to exist, be enabled and not
+             *     expired.
              */
-            permissions?: string[];
+            permissions?: string[] | string;
         };
         /**
          * @description Outcome of a verification. `valid` and `code` are always present; the other

@@ -1,5 +1,13 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { formatPermissions, type Grant, parsePermission } from '@keyplane/core';
+import {
+  allOf,
+  formatPermissions,
+  type Grant,
+  MAX_PERMISSION_QUERY_LENGTH,
+  ok,
+  parsePermission,
+  parsePermissionQuery,
+} from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
 import { permissionStrings, timestamp } from '../../http/schemas.js';
@@ -9,7 +17,13 @@ const route = createRoute({
   method: 'post',
   path: '/v1/keys/verify',
   request: {
-    body: jsonRequestBody(z.object({ key: z.string().max(512), permissions: permissionStrings.max(50).optional() })),
+    body: jsonRequestBody(
+      z.object({
+        key: z.string().max(512),
+        // A list: every one is required. A text: a query of permissions joined by AND and OR.
+        permissions: z.union([permissionStrings.max(50), z.string().max(MAX_PERMISSION_QUERY_LENGTH)]).optional(),
+      }),
+    ),
   },
   responses: {
     200: withJson(
@@ -31,8 +45,12 @@ const route = createRoute({
 /** The hot path of a platform checking its customers' keys. */
 export const verifyKey = defineOperation(route, async (c) => {
   const { key: secret, permissions = [] } = c.req.valid('json');
-  const required = permissions.map((text) => parsePermission(text) as Grant);
-  const verified = await c.get('keyplane').verifyKey(c.get('principal'), secret, required);
+  const required =
+    typeof permissions === 'string'
+      ? parsePermissionQuery(permissions)
+      : ok(allOf(permissions.map((text) => parsePermission(text) as Grant)));
+  if (!required.ok) return required;
+  const verified = await c.get('keyplane').verifyKey(c.get('principal'), secret, required.value);
   if (!verified.ok) return verified;
   const { valid, code, key } = verified.value;
   c.get('metrics')?.verifications.inc({ code });
