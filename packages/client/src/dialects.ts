@@ -157,6 +157,23 @@ export const kadosei = {
 
 /** keyplane's own operations. */
 export const keyplane = {
+  /** Creates a key; its secret is `key`, in this answer only. */
+  async createKey(client: KeyplaneClient, body: Schemas['KeyplaneKeyRequest']) {
+    return expect(await client.POST('/v1/keys', { body }));
+  },
+  async getKey(client: KeyplaneClient, keyId: string) {
+    return expect(await client.GET('/v1/keys/{keyId}', { params: { path: { keyId } } }));
+  },
+  async updateKey(client: KeyplaneClient, keyId: string, body: Schemas['KeyplaneKeyUpdate']) {
+    return expect(await client.PATCH('/v1/keys/{keyId}', { params: { path: { keyId } }, body }));
+  },
+  async deleteKey(client: KeyplaneClient, keyId: string) {
+    expect(await client.DELETE('/v1/keys/{keyId}', { params: { path: { keyId } } }));
+  },
+  /** One page of keys, oldest first; `nextCursor` leads to the next. */
+  async listKeyPage(client: KeyplaneClient, query: { applicationId?: string; limit?: number; cursor?: string } = {}) {
+    return expect(await client.GET('/v1/keys', { params: { query } }));
+  },
   /** Root only: a new organization and its first key, whose secret is shown once. */
   async createOrganization(client: KeyplaneClient, name: string) {
     return expect(await client.POST('/v1/organizations', { body: { name } }));

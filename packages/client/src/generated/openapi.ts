@@ -118,6 +118,72 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys
+         * @description Lists the API keys of the caller's organization, oldest first, in pages linked by an
+         *     opaque cursor: pass a response's `nextCursor` as `cursor` to get the next page;
+         *     `nextCursor` is `null` on the last page. With `applicationId`, only that
+         *     application's keys. Every key is listed, whichever dialect made it.
+         */
+        get: operations["keyplaneListKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description Creates an API key in the caller's organization, in its default application unless
+         *     `applicationId` names another. The answer carries the secret (`key`), shown only
+         *     this once. `permissions` lists what the key may do (none when omitted); `null`
+         *     makes it unrestricted. A key can be given no permission its creator does not hold.
+         */
+        post: operations["keyplaneCreateKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an API key
+         * @description One API key of the caller's organization, whichever dialect made it; never its
+         *     secret. An unknown key, or one of another organization, is answered 404.
+         */
+        get: operations["keyplaneGetKey"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an API key
+         * @description Deletes the API key for good: its secret, and the access tokens it obtained, stop
+         *     working on every instance before the answer. An unknown key, or one of another
+         *     organization (or one already deleted), is answered 404.
+         */
+        delete: operations["keyplaneDeleteKey"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an API key
+         * @description Changes the fields sent, and only those: `name`, `permissions` (the whole list;
+         *     `null` makes the key unrestricted), `enabled`, `expiresAt` (`null`: never expires).
+         *     Taking power away needs `api_keys.update`; giving it back (enabling the key, moving
+         *     its expiry later or clearing it) needs what creating the key would, and a key is
+         *     given no permission its editor does not hold. The change is refused by every
+         *     instance's next request before it is answered.
+         */
+        patch: operations["keyplaneUpdateKey"];
+        trace?: never;
+    };
     "/v1/keys/verify": {
         parameters: {
             query?: never;
@@ -608,6 +674,97 @@ export interface components {
                 /** @description The secret of the admin key. It is shown only once and cannot be retrieved later. */
                 key: string;
             };
+        };
+        /** @description Body of the create-key call. */
+        KeyplaneKeyRequest: {
+            /** @description Name of the key. */
+            name: string;
+            /**
+             * Format: uuid
+             * @description Application the key belongs to; the organization's default application when omitted.
+             */
+            applicationId?: string;
+            permissions?: components["schemas"]["KeyplanePermissionList"];
+            /**
+             * @description Whether the key works from the start (`true` when omitted).
+             * @default true
+             */
+            enabled?: boolean;
+            /**
+             * Format: date-time
+             * @description When the key stops working, in the future; `null` or omitted, never.
+             */
+            expiresAt?: string | null;
+        };
+        /** @description Body of the update-key call; only the fields sent change. */
+        KeyplaneKeyUpdate: {
+            /** @description Name of the key. */
+            name?: string;
+            permissions?: components["schemas"]["KeyplanePermissionList"];
+            /** @description Whether the key works. */
+            enabled?: boolean;
+            /**
+             * Format: date-time
+             * @description When the key stops working, in the future; `null`, never.
+             */
+            expiresAt?: string | null;
+        };
+        /**
+         * @description What the key may do: permissions `resource.action` or `resource.action:target`.
+         *     `null` makes the key unrestricted: it may do everything within its organization.
+         */
+        KeyplanePermissionList: string[] | null;
+        /** @description An API key, as every dialect shares it; never its secret. */
+        KeyplaneKey: {
+            /**
+             * Format: uuid
+             * @description Id of the key.
+             */
+            keyId: string;
+            /** @description Name of the key. */
+            name: string;
+            /**
+             * Format: uuid
+             * @description Id of the application the key belongs to.
+             */
+            applicationId: string;
+            /** @description The first characters of the secret, to tell keys apart on screen. */
+            start: string;
+            /** @description Permissions of the key; `null` when the key is unrestricted. */
+            permissions: string[] | null;
+            /** @description Whether the key works (it may still have expired). */
+            enabled: boolean;
+            /**
+             * Format: date-time
+             * @description Time the key stops working; `null` when it never expires.
+             */
+            expiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description Creation time of the key.
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Time of the key's last change.
+             */
+            updatedAt: string;
+            /**
+             * Format: date-time
+             * @description Last time the key (or an access token it obtained) was used, to within a few seconds; `null` if never.
+             */
+            lastUsedAt: string | null;
+        };
+        /** @description A new API key, with its secret, shown only this once. */
+        KeyplaneCreatedKey: components["schemas"]["KeyplaneKey"] & {
+            /** @description The secret of the key. It is shown only once and cannot be retrieved later. */
+            key: string;
+        };
+        /** @description A page of API keys, oldest first. */
+        KeyplaneKeyList: {
+            data: components["schemas"]["KeyplaneKey"][];
+            /** @description Cursor of the next page; `null` on the last page. */
+            nextCursor: string | null;
         };
         /** @description Body of the verify call. */
         KeyplaneVerifyRequest: {
@@ -2357,6 +2514,10 @@ export interface components {
         KeyplaneKeyId: string;
         /** @description Maximum number of audit events to return. */
         KeyplaneAuditLimit: number;
+        /** @description Maximum number of API keys to return. */
+        KeyplaneKeyLimit: number;
+        /** @description Only the keys of this application. */
+        KeyplaneApplicationFilter: string;
         /** @description Opaque cursor from a previous response's `nextCursor`; omitted for the first page. */
         KeyplaneCursor: string;
         /** @description Return the response pretty printed */
@@ -2564,6 +2725,259 @@ export interface operations {
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneListKeys: {
+        parameters: {
+            query?: {
+                /** @description Only the keys of this application. */
+                applicationId?: components["parameters"]["KeyplaneApplicationFilter"];
+                /** @description Maximum number of API keys to return. */
+                limit?: components["parameters"]["KeyplaneKeyLimit"];
+                /** @description Opaque cursor from a previous response's `nextCursor`; omitted for the first page. */
+                cursor?: components["parameters"]["KeyplaneCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of API keys. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "keyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *           "name": "customer-42",
+                     *           "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *           "start": "kp_AbC9",
+                     *           "permissions": [
+                     *             "invoices.read"
+                     *           ],
+                     *           "enabled": true,
+                     *           "expiresAt": null,
+                     *           "createdAt": "2025-01-15T09:30:00Z",
+                     *           "updatedAt": "2025-01-15T09:30:00Z",
+                     *           "lastUsedAt": null
+                     *         }
+                     *       ],
+                     *       "nextCursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneKeyList"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneCreateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "customer-42",
+                 *       "permissions": [
+                 *         "invoices.read"
+                 *       ],
+                 *       "expiresAt": "2030-01-01T00:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description The key was created. Its secret is shown only this once. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *       "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv",
+                     *       "name": "customer-42",
+                     *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *       "start": "kp_AbC9",
+                     *       "permissions": [
+                     *         "invoices.read"
+                     *       ],
+                     *       "enabled": true,
+                     *       "expiresAt": "2030-01-01T00:00:00Z",
+                     *       "createdAt": "2025-01-15T09:30:00Z",
+                     *       "updatedAt": "2025-01-15T09:30:00Z",
+                     *       "lastUsedAt": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneCreatedKey"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneGetKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the API key. */
+                keyId: components["parameters"]["KeyplaneKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The API key. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *       "name": "customer-42",
+                     *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *       "start": "kp_AbC9",
+                     *       "permissions": [
+                     *         "invoices.read"
+                     *       ],
+                     *       "enabled": true,
+                     *       "expiresAt": null,
+                     *       "createdAt": "2025-01-15T09:30:00Z",
+                     *       "updatedAt": "2025-01-15T09:30:00Z",
+                     *       "lastUsedAt": "2025-01-16T11:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneKey"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneDeleteKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the API key. */
+                keyId: components["parameters"]["KeyplaneKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key was deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneUpdateKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the API key. */
+                keyId: components["parameters"]["KeyplaneKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneKeyUpdate"];
+            };
+        };
+        responses: {
+            /** @description The API key as it now is. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *       "name": "customer-42",
+                     *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *       "start": "kp_AbC9",
+                     *       "permissions": [
+                     *         "invoices.read"
+                     *       ],
+                     *       "enabled": false,
+                     *       "expiresAt": null,
+                     *       "createdAt": "2025-01-15T09:30:00Z",
+                     *       "updatedAt": "2025-01-17T08:00:00Z",
+                     *       "lastUsedAt": "2025-01-16T11:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneKey"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
             406: components["responses"]["KeyplaneNotAcceptable"];
             413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];

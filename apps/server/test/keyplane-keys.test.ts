@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { diga, discue, kadosei, keyplane } from '@keyplane/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECT_NAMES, probe } from './support/dialects.js';
+import { type Harness, SETUPS, startHarness } from './support/harness.js';
+import { newOrganization } from './support/organizations.js';
+
+describe.each(SETUPS)("keyplane's own API keys over $name", (setup) => {
+  let harness: Harness;
+  let root: ReturnType<Harness['client']>;
+  beforeAll(async () => {
+    harness = await startHarness(setup);
+    root = harness.client({ bearer: harness.rootKey });
+  });
+  afterEach(() => expect(harness.unexpectedErrors).toEqual([]));
+  afterAll(() => harness.close());
+
+  const send = (method: string, path: string, body?: unknown, credential = harness.rootKey) =>
+    harness.fetch(path, {
+      method,
+      headers: { Authorization: `Bearer ${credential}`, 'Content-Type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+
+  it('creates a key whose secret is shown once, and reads it back without it', async () => {
+    const created = await keyplane.createKey(root, {
+      name: 'customer-42',
+      permissions: ['queues.read', 'listeners.write:l1'],
+      expiresAt: '2099-01-01T00:00:00.000Z',
+    });
+    expect(created.key.startsWith(created.start)).toBe(true);
+    expect(created).toMatchObject({
+      name: 'customer-42',
+      permissions: ['listeners.write:l1', 'queues.read'],
+      enabled: true,
+      expiresAt: '2099-01-01T00:00:00.000Z',
+      lastUsedAt: null,
+    });
+    const { key: secret, ...shown } = created;
+    expect(await keyplane.getKey(root, created.keyId)).toEqual(shown);
+    expect(await keyplane.verifyKey(root, secret, 'queues.read AND listeners.write:l1')).toMatchObject({
+      code: 'VALID',
+    });
+    const response = await send('POST', '/v1/keys', { name: 'again' });
+    expect(response.status).toBe(201);
+    await harness.conforming('POST', '/v1/keys', response);
+  });
+
+  it('gives a key no permission unless asked, and every one for null', async () => {
+    const none = await keyplane.createKey(root, { name: 'powerless' });
+    expect(none.permissions).toEqual([]);
+    expect(await keyplane.verifyKey(root, none.key, ['queues.read'])).toMatchObject({
+      code: 'INSUFFICIENT_PERMISSIONS',
+    });
+    expect((await send('GET', `/v1/keys/${none.keyId}`, undefined, none.key)).status).toBe(403);
+    const all = await keyplane.createKey(root, { name: 'everything', permissions: null });
+    expect(all.permissions).toBeNull();
+    expect(await keyplane.getKey(harness.client({ bearer: all.key }), none.keyId)).toMatchObject({ name: 'powerless' });
+  });
+
+  it('shares its keys with every dialect, both ways', async () => {
+    const made = await keyplane.createKey(root, { name: 'shared', permissions: null });
+    for (const dialect of DIALECT_NAMES)
+      expect(await probe(harness, dialect, { bearer: made.key })).toBe('authenticated');
+    expect((await diga.getKey(root, made.keyId)).name).toBe('shared');
+    const fromDiscue = await discue.createKey(root, {
+      name: 'from discue',
+      scopes: [{ resource: 'queues', access: 'read', targets: ['q1'] }],
+    });
+    expect(await keyplane.getKey(root, fromDiscue.id)).toMatchObject({
+      name: 'from discue',
+      permissions: ['queues.read:q1'],
+      enabled: true,
+    });
+  });
+
+  it('changes only what is sent, and refuses a disabled key everywhere at once', async () => {
+    const made = await keyplane.createKey(root, { name: 'editable', permissions: ['queues.read'] });
+    const renamed = await keyplane.updateKey(root, made.keyId, { name: 'renamed' });
+    expect(renamed).toMatchObject({ name: 'renamed', permissions: ['queues.read'], enabled: true });
+    expect(await keyplane.updateKey(root, made.keyId, { permissions: ['listeners.read'] })).toMatchObject({
+      permissions: ['listeners.read'],
+    });
+    expect(await keyplane.updateKey(root, made.keyId, { enabled: false })).toMatchObject({ enabled: false });
+    expect(await keyplane.verifyKey(root, made.key)).toMatchObject({ code: 'DISABLED' });
+    for (const dialect of DIALECT_NAMES) expect(await probe(harness, dialect, { bearer: made.key })).toBe('rejected');
+    expect(await keyplane.updateKey(root, made.keyId, { enabled: true })).toMatchObject({ enabled: true });
+    expect(await keyplane.verifyKey(root, made.key)).toMatchObject({ code: 'VALID' });
+    const expiring = await keyplane.updateKey(root, made.keyId, { expiresAt: '2098-01-01T00:00:00.000Z' });
+    expect(expiring.expiresAt).toBe('2098-01-01T00:00:00.000Z');
+    expect((await keyplane.updateKey(root, made.keyId, { expiresAt: null })).expiresAt).toBeNull();
+    expect(await keyplane.updateKey(root, made.keyId, {})).toMatchObject({ name: 'renamed' });
+  });
+
+  it('lets api_keys.update take power away, and only what creating needs give it back', async () => {
+    const editor = await keyplane.createKey(root, {
+      name: 'editor',
+      permissions: ['api_keys.update', 'api_keys.read'],
+    });
+    const target = await keyplane.createKey(root, { name: 'target', permissions: ['queues.read'] });
+    expect((await send('PATCH', `/v1/keys/${target.keyId}`, { enabled: false }, editor.key)).status).toBe(200);
+    const reenable = await send('PATCH', `/v1/keys/${target.keyId}`, { enabled: true }, editor.key);
+    expect(reenable.status).toBe(403);
+    await harness.conforming('PATCH', '/v1/keys/{keyId}', reenable);
+    const escalate = await send('PATCH', `/v1/keys/${target.keyId}`, { permissions: null }, editor.key);
+    expect(escalate.status).toBe(403);
+    expect((await keyplane.getKey(root, target.keyId)).enabled).toBe(false);
+    const creator = await keyplane.createKey(root, {
+      name: 'creator',
+      permissions: ['api_keys.create', 'queues.read'],
+    });
+    expect((await send('POST', '/v1/keys', { name: 'x', permissions: ['queues.write'] }, creator.key)).status).toBe(
+      403,
+    );
+    expect((await send('POST', '/v1/keys', { name: 'x', permissions: ['queues.read'] }, creator.key)).status).toBe(201);
+  });
+
+  it('deletes a key for good', async () => {
+    const made = await keyplane.createKey(root, { name: 'doomed', permissions: null });
+    const deleted = await send('DELETE', `/v1/keys/${made.keyId}`);
+    expect(deleted.status).toBe(204);
+    expect(await deleted.text()).toBe('');
+    expect(deleted.headers.get('content-type')).toBeNull();
+    expect(await keyplane.verifyKey(root, made.key)).toMatchObject({ code: 'NOT_FOUND' });
+    for (const path of [`/v1/keys/${made.keyId}`, `/v1/keys/${made.keyId.toUpperCase()}`]) {
+      const again = await send('GET', path);
+      expect(again.status).toBe(404);
+      await harness.conforming('GET', '/v1/keys/{keyId}', again);
+    }
+    expect((await send('DELETE', `/v1/keys/${made.keyId}`)).status).toBe(404);
+  });
+
+  it('lists the keys a page at a time, of one application when asked', async () => {
+    const organization = await newOrganization(harness, 'lister');
+    const admin = harness.client({ bearer: organization.adminKey });
+    const application = await kadosei.createApplication(admin, { name: 'billing' });
+    const names: string[] = [];
+    for (let index = 0; index < 5; index += 1) {
+      const name = `key ${index}`;
+      names.push(name);
+      await keyplane.createKey(admin, { name, ...(index % 2 === 0 ? { applicationId: application.id } : {}) });
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await keyplane.listKeyPage(admin, { limit: 2, ...(cursor ? { cursor } : {}) });
+      expect(page.data.length).toBeLessThanOrEqual(2);
+      seen.push(...page.data.map((key) => key.name));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    // The organization's first key, then the five, oldest first.
+    expect(seen.slice(1)).toEqual(names);
+    const billing = await keyplane.listKeyPage(admin, { applicationId: application.id });
+    expect(billing.data.map((key) => key.name)).toEqual(['key 0', 'key 2', 'key 4']);
+    expect((await send('GET', `/v1/keys?applicationId=${randomUUID()}`, undefined, organization.adminKey)).status).toBe(
+      404,
+    );
+    const forged = await send('GET', '/v1/keys?cursor=forged', undefined, organization.adminKey);
+    expect(forged.status).toBe(400);
+    await harness.conforming('GET', '/v1/keys', forged);
+  });
+
+  it('keeps each organization to its own keys', async () => {
+    const other = await newOrganization(harness, 'other');
+    const theirs = await keyplane.createKey(harness.client({ bearer: other.adminKey }), { name: 'theirs' });
+    for (const [method, body] of [
+      ['GET', undefined],
+      ['PATCH', { name: 'mine now' }],
+      ['DELETE', undefined],
+    ] as const) {
+      expect((await send(method, `/v1/keys/${theirs.keyId}`, body)).status, method).toBe(404);
+    }
+    expect((await keyplane.getKey(harness.client({ bearer: other.adminKey }), theirs.keyId)).name).toBe('theirs');
+  });
+
+  it.each([
+    ['POST', '/v1/keys', {}],
+    ['POST', '/v1/keys', { name: '' }],
+    ['POST', '/v1/keys', { name: 'x', permissions: ['Not A Permission'] }],
+    ['POST', '/v1/keys', { name: 'x', expiresAt: '2000-01-01T00:00:00Z' }],
+    ['POST', '/v1/keys', { name: 'x', applicationId: 'not-a-uuid' }],
+    ['PATCH', '/v1/keys/not-a-uuid', { name: 'x' }],
+    ['PATCH', `/v1/keys/${randomUUID()}`, { enabled: 'yes' }],
+    ['GET', '/v1/keys?limit=0', undefined],
+  ] as const)('answers %s %s with %j as a 400 problem', async (method, path, body) => {
+    const response = await send(method, path, body);
+    expect(response.status).toBe(400);
+    const template = path.startsWith('/v1/keys/') ? '/v1/keys/{keyId}' : '/v1/keys';
+    const { body: problem } = await harness.conforming(method, template, response);
+    expect(problem).toMatchObject({ status: 400, title: 'Bad Request' });
+  });
+});
