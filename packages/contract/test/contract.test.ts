@@ -55,11 +55,16 @@ describe('the merged contract', () => {
       'POST /api/v1/applications/{id}/api-keys',
     ]);
     expect(byDialect('keyplane')).toEqual([
+      'DELETE /v1/keys/{keyId}',
       'GET /healthz',
       'GET /metrics',
       'GET /openapi.json',
       'GET /readyz',
       'GET /v1/audit-events',
+      'GET /v1/keys',
+      'GET /v1/keys/{keyId}',
+      'PATCH /v1/keys/{keyId}',
+      'POST /v1/keys',
       'POST /v1/keys/verify',
       'POST /v1/keys/{keyId}/rotate',
       'POST /v1/organizations',
