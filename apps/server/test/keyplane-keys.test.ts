@@ -115,6 +115,33 @@ describe.each(SETUPS)("keyplane's own API keys over $name", (setup) => {
     expect((await send('POST', '/v1/keys', { name: 'x', permissions: ['queues.read'] }, creator.key)).status).toBe(201);
   });
 
+  it('tells which key a secret is, whatever its state, counting as no use of it', async () => {
+    const made = await keyplane.createKey(root, { name: 'who', permissions: ['queues.read'] });
+    const { key: secret, ...shown } = made;
+    expect(await keyplane.identifyKey(root, secret)).toEqual(shown);
+    await harness.flushUsage();
+    expect((await keyplane.getKey(root, made.keyId)).lastUsedAt).toBeNull();
+    await keyplane.updateKey(root, made.keyId, { enabled: false });
+    expect(await keyplane.identifyKey(root, secret)).toMatchObject({ keyId: made.keyId, enabled: false });
+    const reader = await keyplane.createKey(root, { name: 'reader', permissions: ['api_keys.read'] });
+    expect((await keyplane.identifyKey(harness.client({ bearer: reader.key }), secret)).keyId).toBe(made.keyId);
+    const other = await newOrganization(harness, 'stranger');
+    const rotated = await keyplane.createKey(root, { name: 'rotated', permissions: null });
+    await keyplane.rotateKey(root, rotated.keyId, 0);
+    for (const [credential, presented] of [
+      [harness.rootKey, 'kp_unknown'],
+      [harness.rootKey, `kp_${'x'.repeat(40)}`],
+      [harness.rootKey, rotated.key],
+      [other.adminKey, secret],
+    ] as const) {
+      const response = await send('POST', '/v1/keys/whoami', { key: presented }, credential);
+      expect(response.status).toBe(404);
+      await harness.conforming('POST', '/v1/keys/whoami', response);
+    }
+    const blind = await keyplane.createKey(root, { name: 'blind', permissions: ['queues.read'] });
+    expect((await send('POST', '/v1/keys/whoami', { key: secret }, blind.key)).status).toBe(403);
+  });
+
   it('deletes a key for good', async () => {
     const made = await keyplane.createKey(root, { name: 'doomed', permissions: null });
     const deleted = await send('DELETE', `/v1/keys/${made.keyId}`);

@@ -164,6 +164,10 @@ export const keyplane = {
   async getKey(client: KeyplaneClient, keyId: string) {
     return expect(await client.GET('/v1/keys/{keyId}', { params: { path: { keyId } } }));
   },
+  /** Which key a secret is, read as `getKey` reads it; no use of the key. */
+  async identifyKey(client: KeyplaneClient, key: string) {
+    return expect(await client.POST('/v1/keys/whoami', { body: { key } }));
+  },
   async updateKey(client: KeyplaneClient, keyId: string, body: Schemas['KeyplaneKeyUpdate']) {
     return expect(await client.PATCH('/v1/keys/{keyId}', { params: { path: { keyId } }, body }));
   },

@@ -66,6 +66,7 @@ describe('the merged contract', () => {
       'PATCH /v1/keys/{keyId}',
       'POST /v1/keys',
       'POST /v1/keys/verify',
+      'POST /v1/keys/whoami',
       'POST /v1/keys/{keyId}/rotate',
       'POST /v1/organizations',
     ]);

@@ -178,6 +178,22 @@ export class Credentials {
     );
   }
 
+  /**
+   * The key a secret names in the caller's organization, as it is (disabled and expired
+   * keys too), without counting as a use of it. Not found: no such key, another
+   * organization's, or a secret rotated out.
+   */
+  async identifyKey(principal: Principal, secret: string): Promise<Result<ApiKey>> {
+    const denied = requirePermission(principal, 'api_keys', 'read');
+    if (denied) return denied;
+    const { store, digest, usage } = this.#context;
+    const found = isWellFormedSecret(secret) ? await store.findKeyBySecretHash(digest(secret)) : null;
+    if (!found || found.key.organizationId !== principal.organizationId || !this.#secretStillValid(found)) {
+      return fail('not_found', 'No API key has this secret.');
+    }
+    return ok(usage.overlay(found.key));
+  }
+
   async #authenticateToken(
     tokens: TokenAuthority,
     token: string,

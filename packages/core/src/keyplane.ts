@@ -110,6 +110,11 @@ export class Keyplane {
     return this.#credentials.verifyKey(principal, secret, required);
   }
 
+  /** The key a secret names in the caller's organization; reading it is no use of it. */
+  identifyKey(principal: Principal, secret: string): Promise<Result<ApiKey>> {
+    return this.#credentials.identifyKey(principal, secret);
+  }
+
   createKey(principal: Principal, request: NewKeyRequest): Promise<Result<CreatedKey>> {
     return this.#keys.createKey(principal, request);
   }

@@ -212,6 +212,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys/whoami": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Identify an API key by its secret
+         * @description The API key a secret names in the caller's organization, as `GET /v1/keys/{keyId}`
+         *     reads it, whatever its state (a disabled or expired key is shown as such). It spends
+         *     nothing and counts as no use of the key. A secret that names no key of the caller's
+         *     organization (or a secret rotated out) is answered 404. Needs `api_keys.read`.
+         */
+        post: operations["keyplaneIdentifyKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/keys/{keyId}/rotate": {
         parameters: {
             query?: never;
@@ -765,6 +788,11 @@ export interface components {
             data: components["schemas"]["KeyplaneKey"][];
             /** @description Cursor of the next page; `null` on the last page. */
             nextCursor: string | null;
+        };
+        /** @description Body of the identify (whoami) call. */
+        KeyplaneIdentifyRequest: {
+            /** @description The API key secret to identify. */
+            key: string;
         };
         /** @description Body of the verify call. */
         KeyplaneVerifyRequest: {
@@ -3032,6 +3060,61 @@ export interface operations {
             400: components["responses"]["KeyplaneBadRequest"];
             401: components["responses"]["KeyplaneUnauthorized"];
             403: components["responses"]["KeyplaneForbidden"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneIdentifyKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "key": "kp_AbC9xYz0123456789abcdefghijklmnopqrstuv"
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneIdentifyRequest"];
+            };
+        };
+        responses: {
+            /** @description The API key the secret names. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keyId": "9d1c6e2a-3f4b-4c8e-9a7d-2b5e6f1a0c34",
+                     *       "name": "customer-42",
+                     *       "applicationId": "123e4567-e89b-12d3-a456-426614174000",
+                     *       "start": "kp_AbC9",
+                     *       "permissions": [
+                     *         "invoices.read"
+                     *       ],
+                     *       "enabled": true,
+                     *       "expiresAt": null,
+                     *       "createdAt": "2025-01-15T09:30:00Z",
+                     *       "updatedAt": "2025-01-15T09:30:00Z",
+                     *       "lastUsedAt": "2025-01-16T11:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneKey"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
             406: components["responses"]["KeyplaneNotAcceptable"];
             413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];

@@ -5,6 +5,7 @@ import { deleteKey } from './delete-key.js';
 import { keyplane } from './dialect.js';
 import { getKey } from './get-key.js';
 import { health } from './health.js';
+import { identifyKey } from './identify-key.js';
 import { listAuditEvents } from './list-audit-events.js';
 import { listKeys } from './list-keys.js';
 import { metrics } from './metrics.js';
@@ -23,6 +24,7 @@ export const keyplaneDialect = {
     openApiDocument,
     createOrganization,
     verifyKey,
+    identifyKey,
     takesTurns(listKeys),
     createKey,
     getKey,
