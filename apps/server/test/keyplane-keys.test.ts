@@ -46,6 +46,45 @@ describe.each(SETUPS)("keyplane's own API keys over $name", (setup) => {
     await harness.conforming('POST', '/v1/keys', response);
   });
 
+  it('keeps the platform’s metadata on a key as it was given, shows it on verification, and clears it', async () => {
+    const meta = { customer: 'cus_42', plan: 'pro', limits: { seats: 12, regions: ['eu', 'us'] }, note: 'é 😀' };
+    const made = await keyplane.createKey(root, { name: 'with meta', permissions: null, meta });
+    expect(made.meta).toEqual(meta);
+    expect((await keyplane.getKey(root, made.keyId)).meta).toEqual(meta);
+    expect(await keyplane.verifyKey(root, made.key)).toMatchObject({ code: 'VALID', meta });
+    expect((await keyplane.identifyKey(root, made.key)).meta).toEqual(meta);
+    // Other fields change without it; it changes whole, and null clears it.
+    expect((await keyplane.updateKey(root, made.keyId, { name: 'renamed' })).meta).toEqual(meta);
+    expect((await keyplane.updateKey(root, made.keyId, { meta: { plan: 'free' } })).meta).toEqual({ plan: 'free' });
+    expect((await keyplane.updateKey(root, made.keyId, { meta: null })).meta).toBeNull();
+    expect((await keyplane.createKey(root, { name: 'plain' })).meta).toBeNull();
+    // A key made by another dialect has none.
+    const fromDiga = await diga.createKey(root, { name: 'diga', restricted: false });
+    expect((await keyplane.getKey(root, fromDiga.id)).meta).toBeNull();
+  });
+
+  it('refuses metadata that is no object, over 4 KiB, or unstorable, and changes nothing', async () => {
+    const made = await keyplane.createKey(root, { name: 'guarded', meta: { kept: true } });
+    const large = { blob: 'x'.repeat(4_100) };
+    const justFits = { blob: 'x'.repeat(4_096 - JSON.stringify({ blob: '' }).length) };
+    expect((await keyplane.updateKey(root, made.keyId, { meta: justFits })).meta).toEqual(justFits);
+    for (const meta of [large, ['a', 'list'], 'text', 42, { nul: 'a\u0000b' }, { '\ud800': 1 }]) {
+      for (const [method, path] of [
+        ['POST', '/v1/keys'],
+        ['PATCH', `/v1/keys/${made.keyId}`],
+      ] as const) {
+        const response = await harness.fetch(path, {
+          method,
+          headers: { Authorization: `Bearer ${harness.rootKey}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(method === 'POST' ? { name: 'x', meta } : { meta }),
+        });
+        expect(response.status, `${method} ${JSON.stringify(meta).slice(0, 60)}`).toBe(400);
+        await harness.conforming(method, method === 'POST' ? '/v1/keys' : '/v1/keys/{keyId}', response);
+      }
+    }
+    expect((await keyplane.getKey(root, made.keyId)).meta).toEqual(justFits);
+  });
+
   it('gives a key no permission unless asked, and every one for null', async () => {
     const none = await keyplane.createKey(root, { name: 'powerless' });
     expect(none.permissions).toEqual([]);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { auditEvent, type DomainContext, escalation, isCanonicalId, notFound, requirePermission } from './domain.js';
 import { describeSecret, generateSecret } from './key-format.js';
-import type { ApiKey, Application, AuditAction, KeyStatus, Principal } from './model.js';
+import type { ApiKey, Application, AuditAction, KeyMeta, KeyStatus, Principal } from './model.js';
 import { badCursor, cursorAfter, invalidPagination, type Position, positionOf } from './pagination.js';
 import { type Access, covers } from './permissions.js';
 import type { KeyChanges, KeyOrder } from './ports.js';
@@ -9,6 +9,7 @@ import { type Err, fail, isErr, ok, type Result } from './result.js';
 
 export interface NewKeyRequest {
   readonly name: string;
+  readonly meta?: KeyMeta | null;
   readonly status?: KeyStatus;
   readonly access: Access;
   readonly applicationId?: string;
@@ -17,6 +18,7 @@ export interface NewKeyRequest {
 
 export interface KeyUpdate {
   readonly name?: string;
+  readonly meta?: KeyMeta | null;
   readonly status?: KeyStatus;
   /** The new access, or how to derive it from the key's current access (or why it cannot be). */
   readonly access?: Access | ((current: Access) => Access | Err);
@@ -108,6 +110,7 @@ export class Keys {
         createdBy: principal.keyId,
         createdAt: now,
         expiresAt: request.expiresAt ?? null,
+        meta: request.meta ?? null,
       },
       auditEvent(this.#context, principal, 'api_key.created', id, {
         name: request.name,
@@ -212,6 +215,7 @@ export class Keys {
         : 'api_key.updated';
       const change: KeyChanges = {
         ...(update.name === undefined ? {} : { name: update.name }),
+        ...(update.meta === undefined ? {} : { meta: update.meta }),
         ...(update.status === undefined ? {} : { status: update.status }),
         ...(access === undefined ? {} : { access }),
         ...(update.expiresAt === undefined ? {} : { expiresAt: update.expiresAt }),

@@ -2,6 +2,9 @@ import type { Access } from './permissions.js';
 
 export type KeyStatus = 'enabled' | 'disabled';
 
+/** What a platform keeps on a key for itself: a JSON object, returned as it was given. */
+export type KeyMeta = Readonly<Record<string, unknown>>;
+
 /** An API key as keyplane keeps it. The secret itself is never kept, only its digest. */
 export interface ApiKey {
   readonly id: string;
@@ -25,6 +28,8 @@ export interface ApiKey {
   readonly previousSecretExpiresAt: Date | null;
   /** How many secrets the key has had, this one included: 1 until its first rotation. */
   readonly secretGeneration: number;
+  /** The platform's own data on the key; null when it has none. */
+  readonly meta: KeyMeta | null;
 }
 
 export interface Application {

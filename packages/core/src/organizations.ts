@@ -46,6 +46,7 @@ export class Organizations {
       createdBy: null,
       createdAt: now,
       expiresAt: null,
+      meta: null,
     };
     // The new organization's log starts with its own creation, by the root credential.
     const inNewOrganization = { ...principal, organizationId: organization.id };

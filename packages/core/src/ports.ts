@@ -1,4 +1,4 @@
-import type { ApiKey, Application, AuditEvent, KeyStatus, Organization } from './model.js';
+import type { ApiKey, Application, AuditEvent, KeyMeta, KeyStatus, Organization } from './model.js';
 import type { Access } from './permissions.js';
 import type { Err } from './result.js';
 
@@ -12,6 +12,7 @@ export type NewKey = Omit<
 
 export interface KeyChanges {
   readonly name?: string;
+  readonly meta?: KeyMeta | null;
   readonly status?: KeyStatus;
   readonly access?: Access;
   readonly expiresAt?: Date | null;

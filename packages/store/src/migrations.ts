@@ -108,6 +108,13 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       );
     `,
   },
+  {
+    version: 6,
+    name: 'key metadata',
+    sql: `
+      alter table api_keys add column meta jsonb;
+    `,
+  },
 ];
 
 /** Serializes migrations of instances starting together on one database. */

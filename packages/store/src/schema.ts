@@ -30,6 +30,9 @@ type Timestamp = Date;
  */
 type JsonbWithDefault<T> = ColumnType<T, JsonbParameter<T> | undefined, JsonbParameter<T>>;
 
+/** Nullable jsonb: read as the parsed value or null, written through `jsonb()` or as null. */
+type NullableJsonb<T> = ColumnType<T | null, JsonbParameter<T> | null | undefined, JsonbParameter<T> | null>;
+
 interface OrganizationsTable {
   id: string;
   name: string;
@@ -70,6 +73,8 @@ export interface ApiKeysTable {
   rotated_at: Timestamp | null;
   /** Migration 4. */
   secret_generation: Generated<number>;
+  /** Migration 6. */
+  meta: NullableJsonb<Readonly<Record<string, unknown>>>;
 }
 
 interface AuditEventsTable {

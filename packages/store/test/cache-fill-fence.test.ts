@@ -78,6 +78,7 @@ async function insertKey(store: KeyplaneStore, secretHash: string): Promise<ApiK
       createdBy: null,
       createdAt: new Date(),
       expiresAt: null,
+      meta: null,
     },
     audit(organization.id, id, 'api_key.created'),
     1_000,

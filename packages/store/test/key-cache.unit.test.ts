@@ -24,6 +24,7 @@ function countingStore() {
     rotatedAt: null,
     previousSecretExpiresAt: null,
     secretGeneration: 1,
+    meta: null,
   });
   const store = {
     async findKeyBySecretHash(hash: string): Promise<KeyBySecret | null> {

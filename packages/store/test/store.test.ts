@@ -112,6 +112,7 @@ describe.each(KINDS)('the %s store', (kind) => {
       createdBy: null,
       createdAt: new Date('2026-01-02T03:04:05.678Z'),
       expiresAt: null,
+      meta: null,
       ...overrides,
     };
   }
@@ -139,6 +140,34 @@ describe.each(KINDS)('the %s store', (kind) => {
       });
       expect(await store.findKeyBySecretHash(key.secretHash)).toEqual({ key: inserted, matched: 'current' });
       expect(await store.findKeyById(key.organizationId, key.id)).toEqual(inserted);
+    });
+
+    it('keeps a key’s metadata as it was given, changes it only when told, and clears it', async () => {
+      const store = await open();
+      const meta = { plan: 'pro', seats: 12, nested: { flags: [true, null], note: 'é 😀' } };
+      const key = await newKey(store, { meta });
+      expect((await insert(store, key)).meta).toEqual(meta);
+      expect((await store.findKeyBySecretHash(key.secretHash))?.key.meta).toEqual(meta);
+      const updatedAt = new Date('2026-02-01T00:00:00Z');
+      const renamed = await store.updateKey(
+        key.organizationId,
+        key.id,
+        making({ name: 'renamed', updatedAt }, audit(key.organizationId, key.id)),
+      );
+      expect(renamed).toMatchObject({ name: 'renamed', meta });
+      const replaced = await store.updateKey(
+        key.organizationId,
+        key.id,
+        making({ meta: { plan: 'free' }, updatedAt }, audit(key.organizationId, key.id)),
+      );
+      expect(replaced).toMatchObject({ meta: { plan: 'free' } });
+      const cleared = await store.updateKey(
+        key.organizationId,
+        key.id,
+        making({ meta: null, updatedAt }, audit(key.organizationId, key.id)),
+      );
+      expect(cleared).toMatchObject({ meta: null });
+      expect((await store.findKeyById(key.organizationId, key.id))?.meta).toBeNull();
     });
 
     it('scopes every lookup by organization', async () => {

@@ -5,6 +5,16 @@ import { PERMISSION_PATTERN } from '@keyplane/core';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what PostgreSQL cannot store.
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Whether every string in a JSON value (keys included) can be stored by PostgreSQL as it is. */
+export function isStorableJson(value: unknown): boolean {
+  if (typeof value === 'string') return !UNSTORABLE.test(value);
+  if (Array.isArray(value)) return value.every(isStorableJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).every(([key, item]) => !UNSTORABLE.test(key) && isStorableJson(item));
+  }
+  return true;
+}
+
 /** Text that is kept: bounded, and storable as it is. */
 export const storedText = (maxLength: number) =>
   z

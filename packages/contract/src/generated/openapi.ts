@@ -718,6 +718,14 @@ export interface components {
              * @description When the key stops working, in the future; `null` or omitted, never.
              */
             expiresAt?: string | null;
+            /**
+             * @description The platform's own data on the key: any JSON object of at most 4 KiB (as JSON
+             *     text), kept and returned as it is given, by `GET`, `whoami` and verification;
+             *     `null` for none.
+             */
+            meta?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** @description Body of the update-key call; only the fields sent change. */
         KeyplaneKeyUpdate: {
@@ -731,6 +739,14 @@ export interface components {
              * @description When the key stops working, in the future; `null`, never.
              */
             expiresAt?: string | null;
+            /**
+             * @description The platform's own data on the key: any JSON object of at most 4 KiB (as JSON
+             *     text), kept and returned as it is given, by `GET`, `whoami` and verification;
+             *     `null` for none.
+             */
+            meta?: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * @description What the key may do: permissions `resource.action` or `resource.action:target`.
@@ -777,6 +793,10 @@ export interface components {
              * @description Last time the key (or an access token it obtained) was used, to within a few seconds; `null` if never.
              */
             lastUsedAt: string | null;
+            /** @description The platform's own data on the key, as it was given; `null` when it has none. */
+            meta: {
+                [key: string]: unknown;
+            } | null;
         };
         /** @description A new API key, with its secret, shown only this once. */
         KeyplaneCreatedKey: components["schemas"]["KeyplaneKey"] & {
@@ -843,6 +863,10 @@ export interface components {
              * @description Time the key stops working; `null` when it never expires.
              */
             expiresAt?: string | null;
+            /** @description The platform's own data on the key, as it was given; `null` when it has none. */
+            meta?: {
+                [key: string]: unknown;
+            } | null;
         };
         /** @description Body of the rotate call. May be omitted. */
         KeyplaneRotateRequest: {
@@ -2798,7 +2822,10 @@ export interface operations {
                      *           "expiresAt": null,
                      *           "createdAt": "2025-01-15T09:30:00Z",
                      *           "updatedAt": "2025-01-15T09:30:00Z",
-                     *           "lastUsedAt": null
+                     *           "lastUsedAt": null,
+                     *           "meta": {
+                     *             "plan": "pro"
+                     *           }
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -2832,7 +2859,10 @@ export interface operations {
                  *       "permissions": [
                  *         "invoices.read"
                  *       ],
-                 *       "expiresAt": "2030-01-01T00:00:00Z"
+                 *       "expiresAt": "2030-01-01T00:00:00Z",
+                 *       "meta": {
+                 *         "plan": "pro"
+                 *       }
                  *     }
                  */
                 "application/json": components["schemas"]["KeyplaneKeyRequest"];
@@ -2860,7 +2890,10 @@ export interface operations {
                      *       "expiresAt": "2030-01-01T00:00:00Z",
                      *       "createdAt": "2025-01-15T09:30:00Z",
                      *       "updatedAt": "2025-01-15T09:30:00Z",
-                     *       "lastUsedAt": null
+                     *       "lastUsedAt": null,
+                     *       "meta": {
+                     *         "plan": "pro"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneCreatedKey"];
@@ -2909,7 +2942,10 @@ export interface operations {
                      *       "expiresAt": null,
                      *       "createdAt": "2025-01-15T09:30:00Z",
                      *       "updatedAt": "2025-01-15T09:30:00Z",
-                     *       "lastUsedAt": "2025-01-16T11:00:00Z"
+                     *       "lastUsedAt": "2025-01-16T11:00:00Z",
+                     *       "meta": {
+                     *         "plan": "pro"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -2996,7 +3032,10 @@ export interface operations {
                      *       "expiresAt": null,
                      *       "createdAt": "2025-01-15T09:30:00Z",
                      *       "updatedAt": "2025-01-17T08:00:00Z",
-                     *       "lastUsedAt": "2025-01-16T11:00:00Z"
+                     *       "lastUsedAt": "2025-01-16T11:00:00Z",
+                     *       "meta": {
+                     *         "plan": "pro"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3105,7 +3144,10 @@ export interface operations {
                      *       "expiresAt": null,
                      *       "createdAt": "2025-01-15T09:30:00Z",
                      *       "updatedAt": "2025-01-15T09:30:00Z",
-                     *       "lastUsedAt": "2025-01-16T11:00:00Z"
+                     *       "lastUsedAt": "2025-01-16T11:00:00Z",
+                     *       "meta": {
+                     *         "plan": "pro"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];

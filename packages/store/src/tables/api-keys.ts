@@ -1,4 +1,4 @@
-import type { Access, ApiKey, Grant, KeyChanges, KeyOrder, KeyQuery, NewKey, Rotation } from '@keyplane/core';
+import type { Access, ApiKey, Grant, KeyChanges, KeyMeta, KeyOrder, KeyQuery, NewKey, Rotation } from '@keyplane/core';
 import { type Selectable, sql } from 'kysely';
 import { builder, first, jsonb, run } from '../query.js';
 import type { ApiKeysTable } from '../schema.js';
@@ -23,6 +23,7 @@ export const KEY_COLUMNS = [
   'rotated_at',
   'previous_secret_expires_at',
   'secret_generation',
+  'meta',
 ] as const satisfies readonly (keyof ApiKeysTable)[];
 
 export type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof KEY_COLUMNS)[number]>;
@@ -44,7 +45,11 @@ export const toKey = (row: KeyRow): ApiKey => ({
   rotatedAt: row.rotated_at,
   previousSecretExpiresAt: row.previous_secret_expires_at,
   secretGeneration: row.secret_generation,
+  meta: row.meta,
 });
+
+/** A key's metadata as written: its JSON, or null. */
+export const metaOf = (meta: KeyMeta | null) => (meta === null ? null : jsonb<KeyMeta>(meta));
 
 export const grantsOf = (access: Access) => jsonb<readonly Grant[]>(access.restricted ? access.grants : []);
 
@@ -77,6 +82,7 @@ export async function insertKey(tx: SqlExecutor, key: NewKey): Promise<ApiKey> {
         created_at: key.createdAt,
         updated_at: key.createdAt,
         expires_at: key.expiresAt,
+        meta: metaOf(key.meta),
       })
       .returning(KEY_COLUMNS),
   );
@@ -154,6 +160,7 @@ export async function changeKey(
     updateKey(organizationId, id)
       .set({
         ...(change.name !== undefined ? { name: change.name } : {}),
+        ...(change.meta !== undefined ? { meta: metaOf(change.meta) } : {}),
         ...(change.status !== undefined ? { status: change.status } : {}),
         ...(change.access !== undefined
           ? { restricted: change.access.restricted, grants: grantsOf(change.access) }

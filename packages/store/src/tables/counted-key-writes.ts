@@ -12,7 +12,8 @@ import { AUDIT_COLUMNS } from './audit-events.js';
  */
 
 /** A parameter of a stated type: in a select list PostgreSQL cannot infer it from a column. */
-const typed = <T>(value: T, type: 'uuid' | 'text' | 'boolean' | 'timestamptz') => sql<T>`${value}::${sql.raw(type)}`;
+const typed = <T>(value: T, type: 'uuid' | 'text' | 'boolean' | 'timestamptz' | 'jsonb') =>
+  sql<T>`${value}::${sql.raw(type)}`;
 
 // biome-ignore lint/suspicious/noExplicitAny: the audit row is selected from whichever change's rows came back
 const auditValues = (eb: ExpressionBuilder<any, any>, event: AuditEvent) => [
@@ -66,6 +67,7 @@ export async function insertKeyWithinQuota(
             'created_at',
             'updated_at',
             'expires_at',
+            'meta',
           ])
           .expression((eb) =>
             eb
@@ -85,6 +87,7 @@ export async function insertKeyWithinQuota(
                 typed(key.createdAt, 'timestamptz').as('created_at'),
                 typed(key.createdAt, 'timestamptz').as('updated_at'),
                 typed(key.expiresAt, 'timestamptz').as('expires_at'),
+                typed(key.meta === null ? null : JSON.stringify(key.meta), 'jsonb').as('meta'),
               ]),
           )
           .returning(KEY_COLUMNS),

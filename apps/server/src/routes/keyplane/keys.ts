@@ -8,7 +8,23 @@ import {
   parsePermission,
   UNRESTRICTED,
 } from '@keyplane/core';
-import { futureTimestamp, permissionStrings, resourceId, storedText, timestamp } from '../../http/schemas.js';
+import {
+  futureTimestamp,
+  isStorableJson,
+  permissionStrings,
+  resourceId,
+  storedText,
+  timestamp,
+} from '../../http/schemas.js';
+
+/** The most a key's metadata may take, as JSON text. */
+const MAX_META_BYTES = 4_096;
+
+/** The platform's own data on a key: a JSON object of at most 4 KiB, kept as it is given. */
+const Meta = z
+  .record(z.string(), z.unknown())
+  .refine((meta) => Buffer.byteLength(JSON.stringify(meta)) <= MAX_META_BYTES, 'At most 4 KiB of JSON.')
+  .refine(isStorableJson, 'Must not contain NUL characters or unpaired surrogates.');
 
 /** What a key may do: a list of permissions, or `null`: unrestricted. */
 const PermissionList = permissionStrings.max(50).nullable();
@@ -21,6 +37,7 @@ export const KeyRequest = z.object({
   permissions: PermissionList.optional(),
   enabled: z.boolean().optional(),
   expiresAt: futureTimestamp.nullable().optional(),
+  meta: Meta.nullable().optional(),
 });
 
 export const KeyUpdate = z.object({
@@ -28,6 +45,7 @@ export const KeyUpdate = z.object({
   permissions: PermissionList.optional(),
   enabled: z.boolean().optional(),
   expiresAt: futureTimestamp.nullable().optional(),
+  meta: Meta.nullable().optional(),
 });
 
 export const Key = z.object({
@@ -41,6 +59,7 @@ export const Key = z.object({
   createdAt: timestamp,
   updatedAt: timestamp,
   lastUsedAt: timestamp.nullable(),
+  meta: z.record(z.string(), z.unknown()).nullable(),
 });
 
 /** A key's access from keyplane's permission list: `null` is unrestricted. */
@@ -61,5 +80,6 @@ export function toKey(key: ApiKey): z.output<typeof Key> {
     createdAt: key.createdAt.toISOString(),
     updatedAt: key.updatedAt.toISOString(),
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
+    meta: key.meta === null ? null : { ...key.meta },
   };
 }

@@ -36,6 +36,7 @@ const route = createRoute({
         name: z.string().optional(),
         permissions: z.array(z.string()).nullable().optional(),
         expiresAt: timestamp.nullable().optional(),
+        meta: z.record(z.string(), z.unknown()).nullable().optional(),
       }),
     ),
     ...problems([400, 401, 403, 415]),
@@ -65,6 +66,7 @@ export const verifyKey = defineOperation(route, async (c) => {
           name: key.name,
           permissions: key.access.restricted ? formatPermissions(key.access.grants) : null,
           expiresAt: key.expiresAt?.toISOString() ?? null,
+          meta: key.meta === null ? null : { ...key.meta },
         }
       : { valid, code },
   };
