@@ -85,6 +85,106 @@ describe.each(SETUPS)("keyplane's own API keys over $name", (setup) => {
     expect((await keyplane.getKey(root, made.keyId)).meta).toEqual(justFits);
   });
 
+  it('keeps a key to its IP allowlist, at verification and on every request made with it', async () => {
+    const made = await keyplane.createKey(root, {
+      name: 'fenced in',
+      permissions: null,
+      ipAllowlist: ['203.0.113.7', '10.1.0.0/16', '2001:db8::/32'],
+    });
+    expect(made.ipAllowlist).toEqual(['203.0.113.7', '10.1.0.0/16', '2001:db8::/32']);
+    expect((await keyplane.getKey(root, made.keyId)).ipAllowlist).toEqual(made.ipAllowlist);
+    const verify = async (ip?: string) => {
+      const response = await send('POST', '/v1/keys/verify', { key: made.key, ...(ip === undefined ? {} : { ip }) });
+      return ((await response.json()) as { code: string }).code;
+    };
+    for (const ip of ['203.0.113.7', '10.1.200.3', '2001:db8:abcd::1', '::ffff:10.1.0.9'])
+      expect(await verify(ip), ip).toBe('VALID');
+    for (const ip of ['203.0.113.8', '10.2.0.1', '2001:db9::1']) expect(await verify(ip), ip).toBe('FORBIDDEN');
+    // With no address given, a key with an allowlist is used from none of its addresses.
+    expect(await verify()).toBe('FORBIDDEN');
+    const badIp = await send('POST', '/v1/keys/verify', { key: made.key, ip: 'not-an-address' });
+    expect(badIp.status).toBe(400);
+    await harness.conforming('POST', '/v1/keys/verify', badIp);
+    expect((await keyplane.updateKey(root, made.keyId, { ipAllowlist: null })).ipAllowlist).toBeNull();
+    expect(await verify()).toBe('VALID');
+  });
+
+  it('refuses a key used from outside its allowlist in every dialect, its tokens too, and nothing from inside', async () => {
+    const fenced = await startHarness(setup, {
+      trustProxy: true,
+      rateLimits: { perKeyPerMinute: 0, failedAuthPerMinute: 3, lockoutSeconds: 60 },
+    });
+    try {
+      const admin = fenced.client({ bearer: fenced.rootKey });
+      const made = await keyplane.createKey(admin, {
+        name: 'fenced',
+        permissions: null,
+        ipAllowlist: ['198.51.100.0/24'],
+      });
+      const from = (address: string) => ({ 'X-Forwarded-For': address, Authorization: `Bearer ${made.key}` });
+      for (const path of ['/v1/api_keys', '/api-keys', '/v1/api_key/', '/api/v1/applications', '/v1/audit-events']) {
+        const inside = await fenced.fetch(path, { headers: from('198.51.100.20') });
+        expect(inside.status, path).toBe(200);
+        await inside.arrayBuffer();
+        const outside = await fenced.fetch(path, { headers: from('192.0.2.1') });
+        expect(outside.status, path).toBe(403);
+        await fenced.conforming('GET', path, outside);
+      }
+      const grant = (address: string) =>
+        fenced.fetch('/oauth/token', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': address },
+          body: JSON.stringify({ grant_type: 'client_credentials', client_id: made.keyId, client_secret: made.key }),
+        });
+      const refused = await grant('192.0.2.1');
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: 'unauthorized_client' });
+      const granted = await grant('198.51.100.20');
+      expect(granted.status).toBe(200);
+      const { access_token: token } = (await granted.json()) as { access_token: string };
+      const withToken = (address: string) =>
+        fenced.fetch('/api-keys', { headers: { 'X-Forwarded-For': address, Authorization: `Bearer ${token}` } });
+      expect((await withToken('198.51.100.99')).status).toBe(200);
+      expect((await withToken('192.0.2.1')).status).toBe(403);
+      // A good key refused for its address is no failed guess: however often, it locks nothing out.
+      for (let attempt = 0; attempt < 10; attempt += 1) expect((await withToken('192.0.2.1')).status).toBe(403);
+      const rootFromThere = await fenced.fetch('/api-keys', {
+        headers: { 'X-Forwarded-For': '192.0.2.1', Authorization: `Bearer ${fenced.rootKey}` },
+      });
+      expect(rootFromThere.status).toBe(200);
+      expect(fenced.unexpectedErrors).toEqual([]);
+    } finally {
+      await fenced.close();
+    }
+  });
+
+  it('lets api_keys.update narrow an allowlist, and only what creating needs widen it', async () => {
+    const editor = await keyplane.createKey(root, {
+      name: 'editor',
+      permissions: ['api_keys.update', 'api_keys.read'],
+    });
+    const target = await keyplane.createKey(root, { name: 'target', ipAllowlist: ['10.0.0.0/8', '192.0.2.1'] });
+    expect((await send('PATCH', `/v1/keys/${target.keyId}`, { ipAllowlist: ['192.0.2.1'] }, editor.key)).status).toBe(
+      200,
+    );
+    for (const ipAllowlist of [['192.0.2.1', '10.0.0.0/8'], null]) {
+      expect((await send('PATCH', `/v1/keys/${target.keyId}`, { ipAllowlist }, editor.key)).status).toBe(403);
+    }
+    expect((await keyplane.getKey(root, target.keyId)).ipAllowlist).toEqual(['192.0.2.1']);
+  });
+
+  it.each([
+    [['300.1.1.1']],
+    [['10.0.0.0/33']],
+    [['example.com']],
+    [Array.from({ length: 101 }, (_, index) => `10.0.0.${index % 250}`)],
+    ['10.0.0.1'],
+  ])('refuses the allowlist %j with a 400', async (ipAllowlist) => {
+    const response = await send('POST', '/v1/keys', { name: 'x', ipAllowlist });
+    expect(response.status).toBe(400);
+    await harness.conforming('POST', '/v1/keys', response);
+  });
+
   it('gives a key no permission unless asked, and every one for null', async () => {
     const none = await keyplane.createKey(root, { name: 'powerless' });
     expect(none.permissions).toEqual([]);

@@ -1,4 +1,5 @@
 import { type DomainContext, isCanonicalId, requirePermission } from './domain.js';
+import { allowedFrom } from './ip-allowlist.js';
 import { digestsEqual, generateSecret, isWellFormedSecret } from './key-format.js';
 import type { ApiKey, Principal } from './model.js';
 import { type PermissionQuery, satisfies } from './permission-query.js';
@@ -9,7 +10,13 @@ import { looksLikeToken, type TokenAuthority, type TokenClaims } from './tokens.
 
 const ROOT_CREDENTIAL_SETTING = 'root_credential_sha256';
 
-export type VerificationCode = 'VALID' | 'NOT_FOUND' | 'DISABLED' | 'EXPIRED' | 'INSUFFICIENT_PERMISSIONS';
+export type VerificationCode =
+  | 'VALID'
+  | 'NOT_FOUND'
+  | 'DISABLED'
+  | 'EXPIRED'
+  | 'FORBIDDEN'
+  | 'INSUFFICIENT_PERMISSIONS';
 
 export interface Verification {
   readonly valid: boolean;
@@ -34,6 +41,18 @@ interface KeySource {
   bySecret(digest: string): Promise<KeyBySecret | null | undefined>;
   byId(organizationId: string, id: string): Promise<ApiKey | null | undefined>;
 }
+
+/** The client-credentials grant: a key's id and secret, the permissions asked for, and where the request came from. */
+export interface TokenGrant {
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly permissions: readonly Grant[];
+  readonly from?: string;
+}
+
+/** A good credential, refused because its key's allowlist does not hold the caller's address. */
+const notFromHere = (): Err =>
+  fail('forbidden', 'This API key may not be used from this address.', { reason: 'address_not_allowed' });
 
 /** Only a good outcome is proven from memory: a bad one is judged again by a look-up. */
 const proven = <T>(outcome: Result<T> | undefined): Ok<T> | undefined => (outcome?.ok ? outcome : undefined);
@@ -95,19 +114,15 @@ export class Credentials {
   }
 
   /** Who is calling: proven from memory when it can be, else looked up in the store. */
-  authentication(credential: string | undefined, requestId: string): CredentialCheck<Principal> {
+  authentication(credential: string | undefined, requestId: string, from?: string): CredentialCheck<Principal> {
     return {
-      proveFromMemory: async () => proven(await this.#authenticate(credential, requestId, this.#inMemory)),
-      lookUp: async () => decided(await this.#authenticate(credential, requestId, this.#inStore)),
+      proveFromMemory: async () => proven(await this.#authenticate(credential, requestId, from, this.#inMemory)),
+      lookUp: async () => decided(await this.#authenticate(credential, requestId, from, this.#inStore)),
     };
   }
 
   /** The OAuth client-credentials grant, as a credential check of the client's id and secret. */
-  tokenGrant(request: {
-    clientId: string;
-    clientSecret: string;
-    permissions: readonly Grant[];
-  }): CredentialCheck<IssuedToken> {
+  tokenGrant(request: TokenGrant): CredentialCheck<IssuedToken> {
     return {
       proveFromMemory: async () => proven(await this.#issueToken(request, this.#inMemory)),
       lookUp: async () => decided(await this.#issueToken(request, this.#inStore)),
@@ -117,11 +132,12 @@ export class Credentials {
   async #authenticate(
     credential: string | undefined,
     requestId: string,
+    from: string | undefined,
     keys: KeySource,
   ): Promise<Result<Principal> | undefined> {
     if (!credential) return fail('unauthenticated', 'No credential was presented.');
     if (this.#tokens && looksLikeToken(credential)) {
-      return this.#authenticateToken(this.#tokens, credential, requestId, keys);
+      return this.#authenticateToken(this.#tokens, credential, requestId, from, keys);
     }
     const digest = this.#context.digest(credential);
     if (this.#root && digestsEqual(digest, this.#root.digest)) {
@@ -130,14 +146,12 @@ export class Credentials {
     const found = await this.#findUsableKey(credential, keys);
     if (!found?.ok) return found;
     const { key } = found.value;
+    if (!allowedFrom(key.ipAllowlist, from)) return notFromHere();
     this.#context.usage.record(key.id, this.#context.now());
     return ok({ organizationId: key.organizationId, keyId: key.id, access: key.access, requestId });
   }
 
-  async #issueToken(
-    request: { clientId: string; clientSecret: string; permissions: readonly Grant[] },
-    keys: KeySource,
-  ): Promise<Result<IssuedToken> | undefined> {
+  async #issueToken(request: TokenGrant, keys: KeySource): Promise<Result<IssuedToken> | undefined> {
     if (!this.#tokens) return fail('unavailable', 'Access tokens are not enabled.');
     const found = await this.#findUsableKey(request.clientSecret, keys);
     if (!found) return undefined;
@@ -145,6 +159,7 @@ export class Credentials {
       return fail('unauthenticated', 'The client id or secret is wrong.');
     }
     const { key, secretGeneration } = found.value;
+    if (!allowedFrom(key.ipAllowlist, request.from)) return notFromHere();
     const granted = narrow(key.access, request.permissions);
     if (!granted.restricted || granted.grants.length === 0) {
       return fail('forbidden', 'The key holds none of the requested permissions.');
@@ -159,7 +174,12 @@ export class Credentials {
     return ok({ token, expiresAt, ttlSeconds: this.#tokens.ttlSeconds, grants: granted.grants });
   }
 
-  async verifyKey(principal: Principal, secret: string, required: PermissionQuery): Promise<Result<Verification>> {
+  async verifyKey(
+    principal: Principal,
+    secret: string,
+    required: PermissionQuery,
+    ip?: string,
+  ): Promise<Result<Verification>> {
     const denied = requirePermission(principal, 'api_keys', 'verify');
     if (denied) return denied;
     const { store, digest, usage, now } = this.#context;
@@ -170,6 +190,8 @@ export class Credentials {
     const key = usage.overlay(found.key);
     if (key.status !== 'enabled') return ok({ valid: false, code: 'DISABLED', key });
     if (this.#expired(key)) return ok({ valid: false, code: 'EXPIRED', key });
+    // A key with an allowlist is used only from its addresses; with none given, from none of them.
+    if (!allowedFrom(key.ipAllowlist, ip)) return ok({ valid: false, code: 'FORBIDDEN', key });
     usage.record(key.id, now());
     return ok(
       satisfies(key.access, required)
@@ -198,6 +220,7 @@ export class Credentials {
     tokens: TokenAuthority,
     token: string,
     requestId: string,
+    from: string | undefined,
     keys: KeySource,
   ): Promise<Result<Principal> | undefined> {
     const verified = await tokens.verify(token);
@@ -212,6 +235,7 @@ export class Credentials {
     if (!this.#secretWorks(key, generationOf(verified.value, key))) {
       return fail('unauthenticated', 'The access token was obtained with a secret that no longer works.');
     }
+    if (!allowedFrom(key.ipAllowlist, from)) return notFromHere();
     const grants = permissions.map(parsePermission).filter((parsed): parsed is Grant => parsed !== null);
     this.#context.usage.record(key.id, this.#context.now());
     return ok({ organizationId, keyId, access: narrow(key.access, grants), requestId });

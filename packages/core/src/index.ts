@@ -3,6 +3,7 @@ export * from './audit.js';
 export * from './credentials.js';
 export * from './cursors.js';
 export { isCanonicalId } from './domain.js';
+export * from './ip-allowlist.js';
 export * from './key-format.js';
 export * from './keyplane.js';
 export * from './keys.js';

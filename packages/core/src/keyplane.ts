@@ -1,6 +1,12 @@
 import { type ApplicationPage, Applications } from './applications.js';
 import { AuditLog, type AuditPage } from './audit.js';
-import { type CredentialCheck, Credentials, type IssuedToken, type Verification } from './credentials.js';
+import {
+  type CredentialCheck,
+  Credentials,
+  type IssuedToken,
+  type TokenGrant,
+  type Verification,
+} from './credentials.js';
 import { CursorSealer } from './cursors.js';
 import type { DomainContext } from './domain.js';
 import type { SecretDigest } from './key-format.js';
@@ -15,7 +21,6 @@ import {
 import type { ApiKey, Application, Organization, Principal } from './model.js';
 import { Organizations } from './organizations.js';
 import type { PermissionQuery } from './permission-query.js';
-import type { Grant } from './permissions.js';
 import type { KeyplaneStore } from './ports.js';
 import { fail, ok, type Result } from './result.js';
 import type { TokenAuthority } from './tokens.js';
@@ -78,8 +83,8 @@ export class Keyplane {
    * A key's secret, an access token of a key, or the root credential → who is calling,
    * judged in two steps (memory, then the store) so that the look-ups can be guarded.
    */
-  authentication(credential: string | undefined, requestId: string): CredentialCheck<Principal> {
-    return this.#credentials.authentication(credential, requestId);
+  authentication(credential: string | undefined, requestId: string, from?: string): CredentialCheck<Principal> {
+    return this.#credentials.authentication(credential, requestId, from);
   }
 
   /** Who is calling, in one step: from memory when it proves the credential good, else from the store. */
@@ -93,11 +98,7 @@ export class Keyplane {
    * carrying the requested permissions the key holds (all of them when none are asked),
    * judged in two steps as `authentication` is.
    */
-  tokenGrant(request: {
-    clientId: string;
-    clientSecret: string;
-    permissions: readonly Grant[];
-  }): CredentialCheck<IssuedToken> {
+  tokenGrant(request: TokenGrant): CredentialCheck<IssuedToken> {
     return this.#credentials.tokenGrant(request);
   }
 
@@ -106,8 +107,13 @@ export class Keyplane {
    * enabled, not expired, and holding what `required` asks (`allOf(grants)`: every one of
    * them). Never an error for a malformed key: it is simply not found.
    */
-  verifyKey(principal: Principal, secret: string, required: PermissionQuery): Promise<Result<Verification>> {
-    return this.#credentials.verifyKey(principal, secret, required);
+  verifyKey(
+    principal: Principal,
+    secret: string,
+    required: PermissionQuery,
+    ip?: string,
+  ): Promise<Result<Verification>> {
+    return this.#credentials.verifyKey(principal, secret, required, ip);
   }
 
   /** The key a secret names in the caller's organization; reading it is no use of it. */

@@ -10,6 +10,7 @@ import { type Err, fail, isErr, ok, type Result } from './result.js';
 export interface NewKeyRequest {
   readonly name: string;
   readonly meta?: KeyMeta | null;
+  readonly ipAllowlist?: readonly string[] | null;
   readonly status?: KeyStatus;
   readonly access: Access;
   readonly applicationId?: string;
@@ -19,6 +20,7 @@ export interface NewKeyRequest {
 export interface KeyUpdate {
   readonly name?: string;
   readonly meta?: KeyMeta | null;
+  readonly ipAllowlist?: readonly string[] | null;
   readonly status?: KeyStatus;
   /** The new access, or how to derive it from the key's current access (or why it cannot be). */
   readonly access?: Access | ((current: Access) => Access | Err);
@@ -66,13 +68,21 @@ function addedAccess(current: Access, next: Access): Access {
  * Whether a change brings a key back to life: enables a disabled key, or moves its expiry
  * later or away. That grants its access again, so it asks what creating the key would.
  */
-function revives(current: ApiKey, update: { status?: KeyStatus; expiresAt?: Date | null }): boolean {
+function revives(
+  current: ApiKey,
+  update: { status?: KeyStatus; expiresAt?: Date | null; ipAllowlist?: readonly string[] | null },
+): boolean {
   const enables = update.status === 'enabled' && current.status === 'disabled';
   const extendsExpiry =
     update.expiresAt !== undefined &&
     current.expiresAt !== null &&
     (update.expiresAt === null || update.expiresAt.getTime() > current.expiresAt.getTime());
-  return enables || extendsExpiry;
+  // A list that lets in an address the current one does not (or no list at all) gives power back too.
+  const widens =
+    update.ipAllowlist !== undefined &&
+    current.ipAllowlist !== null &&
+    (update.ipAllowlist === null || update.ipAllowlist.some((entry) => !current.ipAllowlist?.includes(entry)));
+  return enables || extendsExpiry || widens;
 }
 
 /** A key's life: created, listed, read, changed, rotated and deleted, each change audited. */
@@ -111,6 +121,7 @@ export class Keys {
         createdAt: now,
         expiresAt: request.expiresAt ?? null,
         meta: request.meta ?? null,
+        ipAllowlist: request.ipAllowlist ?? null,
       },
       auditEvent(this.#context, principal, 'api_key.created', id, {
         name: request.name,
@@ -204,7 +215,12 @@ export class Keys {
       if (access && !covers(principal.access, addedAccess(current.access, access))) return escalation();
       if (revives(current, update)) {
         const refused = requirePermission(principal, 'api_keys', 'create', id);
-        if (refused) return fail('forbidden', 'Re-enabling a key or extending its expiry needs api_keys.create.');
+        if (refused) {
+          return fail(
+            'forbidden',
+            'Re-enabling a key, extending its expiry or widening its allowlist needs api_keys.create.',
+          );
+        }
         if (!covers(principal.access, access ?? current.access)) return escalation();
       }
       const statusChanged = update.status !== undefined && update.status !== current.status;
@@ -216,6 +232,7 @@ export class Keys {
       const change: KeyChanges = {
         ...(update.name === undefined ? {} : { name: update.name }),
         ...(update.meta === undefined ? {} : { meta: update.meta }),
+        ...(update.ipAllowlist === undefined ? {} : { ipAllowlist: update.ipAllowlist }),
         ...(update.status === undefined ? {} : { status: update.status }),
         ...(access === undefined ? {} : { access }),
         ...(update.expiresAt === undefined ? {} : { expiresAt: update.expiresAt }),

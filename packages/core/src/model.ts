@@ -30,6 +30,8 @@ export interface ApiKey {
   readonly secretGeneration: number;
   /** The platform's own data on the key; null when it has none. */
   readonly meta: KeyMeta | null;
+  /** The addresses and CIDR ranges the key may be used from; null: any. */
+  readonly ipAllowlist: readonly string[] | null;
 }
 
 export interface Application {

@@ -47,6 +47,7 @@ export class Organizations {
       createdAt: now,
       expiresAt: null,
       meta: null,
+      ipAllowlist: null,
     };
     // The new organization's log starts with its own creation, by the root credential.
     const inNewOrganization = { ...principal, organizationId: organization.id };

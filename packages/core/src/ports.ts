@@ -13,6 +13,7 @@ export type NewKey = Omit<
 export interface KeyChanges {
   readonly name?: string;
   readonly meta?: KeyMeta | null;
+  readonly ipAllowlist?: readonly string[] | null;
   readonly status?: KeyStatus;
   readonly access?: Access;
   readonly expiresAt?: Date | null;

@@ -4,8 +4,11 @@ export type ErrorKind = 'unauthenticated' | 'forbidden' | 'not_found' | 'invalid
 /** Why a page was refused (`invalid`): after and before at once, a cursor key that does not exist, a cursor not sealed by this API. */
 export type PaginationReason = 'both_cursors' | 'unknown_cursor' | 'bad_cursor';
 
-/** A finer reason within a kind, for dialects that word it their own way (`token_expired`: `unauthenticated`). */
-export type ErrorReason = 'token_expired' | PaginationReason;
+/**
+ * A finer reason within a kind, for dialects that word it their own way (`token_expired`:
+ * `unauthenticated`; `address_not_allowed`: `forbidden`, a key used from outside its allowlist).
+ */
+export type ErrorReason = 'token_expired' | 'address_not_allowed' | PaginationReason;
 
 export type IssueLocation = 'path' | 'query' | 'header' | 'body';
 

@@ -115,6 +115,13 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       alter table api_keys add column meta jsonb;
     `,
   },
+  {
+    version: 7,
+    name: 'key allowlists',
+    sql: `
+      alter table api_keys add column ip_allowlist jsonb;
+    `,
+  },
 ];
 
 /** Serializes migrations of instances starting together on one database. */

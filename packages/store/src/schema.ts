@@ -75,6 +75,8 @@ export interface ApiKeysTable {
   secret_generation: Generated<number>;
   /** Migration 6. */
   meta: NullableJsonb<Readonly<Record<string, unknown>>>;
+  /** Migration 7. */
+  ip_allowlist: NullableJsonb<readonly string[]>;
 }
 
 interface AuditEventsTable {

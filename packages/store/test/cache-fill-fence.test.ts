@@ -79,6 +79,7 @@ async function insertKey(store: KeyplaneStore, secretHash: string): Promise<ApiK
       createdAt: new Date(),
       expiresAt: null,
       meta: null,
+      ipAllowlist: null,
     },
     audit(organization.id, id, 'api_key.created'),
     1_000,

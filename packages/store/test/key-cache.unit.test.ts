@@ -25,6 +25,7 @@ function countingStore() {
     previousSecretExpiresAt: null,
     secretGeneration: 1,
     meta: null,
+    ipAllowlist: null,
   });
   const store = {
     async findKeyBySecretHash(hash: string): Promise<KeyBySecret | null> {

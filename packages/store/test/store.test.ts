@@ -113,6 +113,7 @@ describe.each(KINDS)('the %s store', (kind) => {
       createdAt: new Date('2026-01-02T03:04:05.678Z'),
       expiresAt: null,
       meta: null,
+      ipAllowlist: null,
       ...overrides,
     };
   }

@@ -75,7 +75,8 @@ export async function attemptCredential<T>(
  */
 export const authenticate: MiddlewareHandler<AppEnv> = async (c, next) => {
   const credential = credentialOf((name) => c.req.header(name));
-  const result = await attemptCredential(c, c.get('keyplane').authentication(credential, c.get('requestId')));
+  const check = c.get('keyplane').authentication(credential, c.get('requestId'), c.get('clientAddress'));
+  const result = await attemptCredential(c, check);
   if (!result.ok) {
     if (result.error.kind === 'unauthenticated') {
       const reason = credential === undefined ? 'missing' : (result.error.reason ?? 'invalid');

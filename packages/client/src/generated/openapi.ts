@@ -726,6 +726,13 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description Where the key may be used from: IPv4 and IPv6 addresses and CIDR ranges (at most
+             *     100). Requests made with the key (or its access tokens) from elsewhere are refused
+             *     with 403 in every dialect, and verification answers `FORBIDDEN` unless given an
+             *     `ip` on the list. `null` or omitted: anywhere.
+             */
+            ipAllowlist?: string[] | null;
         };
         /** @description Body of the update-key call; only the fields sent change. */
         KeyplaneKeyUpdate: {
@@ -747,6 +754,13 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * @description Where the key may be used from: IPv4 and IPv6 addresses and CIDR ranges (at most
+             *     100). Requests made with the key (or its access tokens) from elsewhere are refused
+             *     with 403 in every dialect, and verification answers `FORBIDDEN` unless given an
+             *     `ip` on the list. `null` or omitted: anywhere.
+             */
+            ipAllowlist?: string[] | null;
         };
         /**
          * @description What the key may do: permissions `resource.action` or `resource.action:target`.
@@ -797,6 +811,8 @@ export interface components {
             meta: {
                 [key: string]: unknown;
             } | null;
+            /** @description Where the key may be used from; `null` when anywhere. */
+            ipAllowlist: string[] | null;
         };
         /** @description A new API key, with its secret, shown only this once. */
         KeyplaneCreatedKey: components["schemas"]["KeyplaneKey"] & {
@@ -828,6 +844,12 @@ export interface components {
              *     expired.
              */
             permissions?: string[] | string;
+            /**
+             * @description The address the platform's own caller came from (IPv4 or IPv6). A key with an
+             *     allowlist is `FORBIDDEN` unless this address is on it, and when it is omitted.
+             * @example 203.0.113.7
+             */
+            ip?: string;
         };
         /**
          * @description Outcome of a verification. `valid` and `code` are always present; the other
@@ -839,11 +861,12 @@ export interface components {
             /**
              * @description `VALID`: the key may be used. `NOT_FOUND`: no such key in the caller's
              *     organization (malformed keys included). `DISABLED`: the key is disabled.
-             *     `EXPIRED`: the key has expired. `INSUFFICIENT_PERMISSIONS`: the key lacks
-             *     one of the requested permissions.
+             *     `EXPIRED`: the key has expired. `FORBIDDEN`: the key has an IP allowlist that
+             *     does not hold the `ip` given (or none was). `INSUFFICIENT_PERMISSIONS`: the key
+             *     lacks what the permissions asked.
              * @enum {string}
              */
-            code: "VALID" | "NOT_FOUND" | "DISABLED" | "EXPIRED" | "INSUFFICIENT_PERMISSIONS";
+            code: "VALID" | "NOT_FOUND" | "DISABLED" | "EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_PERMISSIONS";
             /**
              * Format: uuid
              * @description Id of the key.
@@ -2825,7 +2848,8 @@ export interface operations {
                      *           "lastUsedAt": null,
                      *           "meta": {
                      *             "plan": "pro"
-                     *           }
+                     *           },
+                     *           "ipAllowlist": null
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -2893,7 +2917,8 @@ export interface operations {
                      *       "lastUsedAt": null,
                      *       "meta": {
                      *         "plan": "pro"
-                     *       }
+                     *       },
+                     *       "ipAllowlist": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneCreatedKey"];
@@ -2945,7 +2970,8 @@ export interface operations {
                      *       "lastUsedAt": "2025-01-16T11:00:00Z",
                      *       "meta": {
                      *         "plan": "pro"
-                     *       }
+                     *       },
+                     *       "ipAllowlist": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3035,7 +3061,8 @@ export interface operations {
                      *       "lastUsedAt": "2025-01-16T11:00:00Z",
                      *       "meta": {
                      *         "plan": "pro"
-                     *       }
+                     *       },
+                     *       "ipAllowlist": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3147,7 +3174,8 @@ export interface operations {
                      *       "lastUsedAt": "2025-01-16T11:00:00Z",
                      *       "meta": {
                      *         "plan": "pro"
-                     *       }
+                     *       },
+                     *       "ipAllowlist": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];

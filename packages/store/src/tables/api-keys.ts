@@ -24,6 +24,7 @@ export const KEY_COLUMNS = [
   'previous_secret_expires_at',
   'secret_generation',
   'meta',
+  'ip_allowlist',
 ] as const satisfies readonly (keyof ApiKeysTable)[];
 
 export type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof KEY_COLUMNS)[number]>;
@@ -46,10 +47,14 @@ export const toKey = (row: KeyRow): ApiKey => ({
   previousSecretExpiresAt: row.previous_secret_expires_at,
   secretGeneration: row.secret_generation,
   meta: row.meta,
+  ipAllowlist: row.ip_allowlist,
 });
 
 /** A key's metadata as written: its JSON, or null. */
 export const metaOf = (meta: KeyMeta | null) => (meta === null ? null : jsonb<KeyMeta>(meta));
+
+/** A key's allowlist as written: its JSON, or null. */
+export const allowlistOf = (list: readonly string[] | null) => (list === null ? null : jsonb<readonly string[]>(list));
 
 export const grantsOf = (access: Access) => jsonb<readonly Grant[]>(access.restricted ? access.grants : []);
 
@@ -83,6 +88,7 @@ export async function insertKey(tx: SqlExecutor, key: NewKey): Promise<ApiKey> {
         updated_at: key.createdAt,
         expires_at: key.expiresAt,
         meta: metaOf(key.meta),
+        ip_allowlist: allowlistOf(key.ipAllowlist),
       })
       .returning(KEY_COLUMNS),
   );
@@ -161,6 +167,7 @@ export async function changeKey(
       .set({
         ...(change.name !== undefined ? { name: change.name } : {}),
         ...(change.meta !== undefined ? { meta: metaOf(change.meta) } : {}),
+        ...(change.ipAllowlist !== undefined ? { ip_allowlist: allowlistOf(change.ipAllowlist) } : {}),
         ...(change.status !== undefined ? { status: change.status } : {}),
         ...(change.access !== undefined
           ? { restricted: change.access.restricted, grants: grantsOf(change.access) }

@@ -68,6 +68,7 @@ export async function insertKeyWithinQuota(
             'updated_at',
             'expires_at',
             'meta',
+            'ip_allowlist',
           ])
           .expression((eb) =>
             eb
@@ -88,6 +89,7 @@ export async function insertKeyWithinQuota(
                 typed(key.createdAt, 'timestamptz').as('updated_at'),
                 typed(key.expiresAt, 'timestamptz').as('expires_at'),
                 typed(key.meta === null ? null : JSON.stringify(key.meta), 'jsonb').as('meta'),
+                typed(key.ipAllowlist === null ? null : JSON.stringify(key.ipAllowlist), 'jsonb').as('ip_allowlist'),
               ]),
           )
           .returning(KEY_COLUMNS),

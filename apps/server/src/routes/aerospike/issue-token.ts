@@ -97,7 +97,11 @@ function renderOAuthError(c: Context<AppEnv>, error: ApiError): Response {
       c.header('WWW-Authenticate', CHALLENGE);
       return oauth(401, 'invalid_client');
     case 'forbidden':
-      return oauth(400, 'invalid_scope');
+      // RFC 6749, 5.2: a client that authenticated but may not be served from here is unauthorized.
+      return oauth(
+        400,
+        'reason' in error && error.reason === 'address_not_allowed' ? 'unauthorized_client' : 'invalid_scope',
+      );
     case 'invalid':
       return oauth(
         400,
@@ -147,7 +151,8 @@ export const issueToken = defineOperation(
     const permissions = grantsFromScope(parsed.data.scope);
     if (!permissions) return fail('forbidden', 'Unknown scope.');
     // Client credentials are credentials: each grant is judged under the client's lockout.
-    const issued = await attemptCredential(c, c.get('keyplane').tokenGrant({ ...client, permissions }));
+    const grant = { ...client, permissions, from: c.get('clientAddress') };
+    const issued = await attemptCredential(c, c.get('keyplane').tokenGrant(grant));
     if (!issued.ok) return issued;
     // A grant is a request of its key: it counts against the key's rate.
     const allowance = await c.get('rateLimits')?.consume(client.clientId);

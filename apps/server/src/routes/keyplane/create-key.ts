@@ -16,13 +16,15 @@ const route = createRoute({
 
 /** A key of the caller's organization, holding no permission unless given some (`null`: all of them). */
 export const createKey = defineOperation(route, async (c) => {
-  const { name, applicationId, permissions = [], enabled = true, expiresAt = null, meta = null } = c.req.valid('json');
+  const body = c.req.valid('json');
+  const { name, applicationId, permissions = [], enabled = true, expiresAt = null, meta = null } = body;
   const created = await c.get('keyplane').createKey(c.get('principal'), {
     name,
     access: accessOf(permissions),
     status: enabled ? 'enabled' : 'disabled',
     expiresAt: expiresAt === null ? null : new Date(expiresAt),
     meta,
+    ipAllowlist: body.ipAllowlist ?? null,
     ...(applicationId === undefined ? {} : { applicationId }),
   });
   if (!created.ok) return created;

@@ -2,8 +2,10 @@ import { z } from '@hono/zod-openapi';
 import {
   type Access,
   type ApiKey,
+  allowlistEntryProblem,
   formatPermissions,
   type Grant,
+  MAX_ALLOWLIST_ENTRIES,
   normalizeGrants,
   parsePermission,
   UNRESTRICTED,
@@ -26,6 +28,20 @@ const Meta = z
   .refine((meta) => Buffer.byteLength(JSON.stringify(meta)) <= MAX_META_BYTES, 'At most 4 KiB of JSON.')
   .refine(isStorableJson, 'Must not contain NUL characters or unpaired surrogates.');
 
+/** Where a key may be used from: IPv4/IPv6 addresses and CIDR ranges; `null`: anywhere. */
+const IpAllowlistEntries = z
+  .array(
+    z
+      .string()
+      .max(64)
+      .superRefine((entry, context) => {
+        const problem = allowlistEntryProblem(entry);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
+  )
+  .max(MAX_ALLOWLIST_ENTRIES)
+  .nullable();
+
 /** What a key may do: a list of permissions, or `null`: unrestricted. */
 const PermissionList = permissionStrings.max(50).nullable();
 
@@ -38,6 +54,7 @@ export const KeyRequest = z.object({
   enabled: z.boolean().optional(),
   expiresAt: futureTimestamp.nullable().optional(),
   meta: Meta.nullable().optional(),
+  ipAllowlist: IpAllowlistEntries.optional(),
 });
 
 export const KeyUpdate = z.object({
@@ -46,6 +63,7 @@ export const KeyUpdate = z.object({
   enabled: z.boolean().optional(),
   expiresAt: futureTimestamp.nullable().optional(),
   meta: Meta.nullable().optional(),
+  ipAllowlist: IpAllowlistEntries.optional(),
 });
 
 export const Key = z.object({
@@ -60,6 +78,7 @@ export const Key = z.object({
   updatedAt: timestamp,
   lastUsedAt: timestamp.nullable(),
   meta: z.record(z.string(), z.unknown()).nullable(),
+  ipAllowlist: z.array(z.string()).nullable(),
 });
 
 /** A key's access from keyplane's permission list: `null` is unrestricted. */
@@ -81,5 +100,6 @@ export function toKey(key: ApiKey): z.output<typeof Key> {
     updatedAt: key.updatedAt.toISOString(),
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
     meta: key.meta === null ? null : { ...key.meta },
+    ipAllowlist: key.ipAllowlist === null ? null : [...key.ipAllowlist],
   };
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   allOf,
@@ -22,6 +23,12 @@ const route = createRoute({
         key: z.string().max(512),
         // A list: every one is required. A text: a query of permissions joined by AND and OR.
         permissions: z.union([permissionStrings.max(50), z.string().max(MAX_PERMISSION_QUERY_LENGTH)]).optional(),
+        // The address the platform's caller came from, for keys with an allowlist.
+        ip: z
+          .string()
+          .max(64)
+          .refine((address) => isIP(address) !== 0, 'Must be an IPv4 or IPv6 address.')
+          .optional(),
       }),
     ),
   },
@@ -30,7 +37,7 @@ const route = createRoute({
       'Whether the key is valid, and why not.',
       z.object({
         valid: z.boolean(),
-        code: z.enum(['VALID', 'NOT_FOUND', 'DISABLED', 'EXPIRED', 'INSUFFICIENT_PERMISSIONS']),
+        code: z.enum(['VALID', 'NOT_FOUND', 'DISABLED', 'EXPIRED', 'FORBIDDEN', 'INSUFFICIENT_PERMISSIONS']),
         keyId: z.uuid().optional(),
         applicationId: z.uuid().optional(),
         name: z.string().optional(),
@@ -45,13 +52,13 @@ const route = createRoute({
 
 /** The hot path of a platform checking its customers' keys. */
 export const verifyKey = defineOperation(route, async (c) => {
-  const { key: secret, permissions = [] } = c.req.valid('json');
+  const { key: secret, permissions = [], ip } = c.req.valid('json');
   const required =
     typeof permissions === 'string'
       ? parsePermissionQuery(permissions)
       : ok(allOf(permissions.map((text) => parsePermission(text) as Grant)));
   if (!required.ok) return required;
-  const verified = await c.get('keyplane').verifyKey(c.get('principal'), secret, required.value);
+  const verified = await c.get('keyplane').verifyKey(c.get('principal'), secret, required.value, ip);
   if (!verified.ok) return verified;
   const { valid, code, key } = verified.value;
   c.get('metrics')?.verifications.inc({ code });

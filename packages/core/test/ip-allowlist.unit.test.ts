@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { allowedFrom, allowlistEntryProblem, IpAllowlist } from '../src/index.js';
+
+describe('IP allowlists', () => {
+  const list = new IpAllowlist(['203.0.113.7', '10.1.0.0/16', '2001:db8::1', '2001:db8:42::/48']);
+
+  it('allow the addresses and ranges they name, in IPv4 and IPv6, and nothing else', () => {
+    for (const address of ['203.0.113.7', '10.1.0.1', '10.1.255.254', '2001:db8::1', '2001:db8:42:ffff::9']) {
+      expect(list.allows(address), address).toBe(true);
+    }
+    for (const address of ['203.0.113.8', '10.2.0.1', '2001:db8::2', '2001:db8:43::1', '::1', '127.0.0.1']) {
+      expect(list.allows(address), address).toBe(false);
+    }
+  });
+
+  it('take an IPv4 address as a dual-stack socket writes it, and refuse what is no address', () => {
+    expect(list.allows('::ffff:203.0.113.7')).toBe(true);
+    expect(list.allows('::FFFF:10.1.2.3')).toBe(true);
+    for (const address of [undefined, '', 'localhost', '203.0.113.7, 10.0.0.1', '10.1.0.0/16']) {
+      expect(list.allows(address), String(address)).toBe(false);
+    }
+  });
+
+  it('let every address use a key without a list, and no address use a key with an empty one', () => {
+    expect(allowedFrom(null, '198.51.100.1')).toBe(true);
+    expect(allowedFrom(null, undefined)).toBe(true);
+    expect(allowedFrom([], '198.51.100.1')).toBe(false);
+    expect(allowedFrom(['198.51.100.0/24'], '198.51.100.1')).toBe(true);
+    expect(allowedFrom(['198.51.100.0/24'], undefined)).toBe(false);
+  });
+
+  it.each([
+    ['203.0.113.7', null],
+    ['10.0.0.0/8', null],
+    ['0.0.0.0/0', null],
+    ['2001:db8::/32', null],
+    ['::/0', null],
+    ['300.1.1.1', 'no IPv4'],
+    ['10.0.0.0/33', 'prefix longer'],
+    ['2001:db8::/129', 'prefix longer'],
+    ['10.0.0.0/', 'no IPv4'],
+    ['example.com', 'no IPv4'],
+    ['', 'no IPv4'],
+    [' 10.0.0.1', 'no IPv4'],
+  ])('read %j as an entry (problem: %s)', (entry, problem) => {
+    const found = allowlistEntryProblem(entry);
+    if (problem === null) expect(found).toBeNull();
+    else expect(found).toContain(problem);
+  });
+});
