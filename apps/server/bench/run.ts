@@ -14,7 +14,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Keyplane, type Principal, secretDigest, UNRESTRICTED } from '@keyplane/core';
+import { grant, Keyplane, type Principal, secretDigest, UNRESTRICTED } from '@keyplane/core';
 import { createKeyplaneStore, migrate, openPglite, openPostgres, type SqlDatabase } from '@keyplane/store';
 import autocannon from 'autocannon';
 
@@ -39,6 +39,8 @@ interface Fixtures {
   noisyAdminKey: string;
   noisyApplicationId: string;
   verifyKey: string;
+  /** A key with permissions and an IP allowlist, verified with a permission query and an address. */
+  fencedKey: string;
   readKeyId: string;
   shallowCursor: string;
   deepCursor: string;
@@ -97,6 +99,13 @@ async function prepare(backend: Backend, count: number): Promise<Prepared> {
   const admin = (await keyplane.authenticate(adminKey.secret, 'bench')) as { ok: true; value: Principal };
   const known = await keyplane.createKey(admin.value, { name: 'verified', access: UNRESTRICTED });
   if (!known.ok) throw new Error('could not create the bench key');
+  // A key a platform would verify with a question: permissions, and an allowlist of twenty ranges.
+  const fenced = await keyplane.createKey(admin.value, {
+    name: 'fenced',
+    access: { restricted: true, grants: [grant('invoices', 'read'), grant('invoices', 'write')] },
+    ipAllowlist: [...Array.from({ length: 19 }, (_, index) => `10.${index}.0.0/16`), '203.0.113.0/24'],
+  });
+  if (!fenced.ok) throw new Error('could not create the fenced bench key');
 
   const started = Date.now();
   const batch = 100_000;
@@ -140,6 +149,7 @@ async function prepare(backend: Backend, count: number): Promise<Prepared> {
     noisyAdminKey: noisy.value.adminKey.secret,
     noisyApplicationId: noisy.value.application.id,
     verifyKey: known.value.secret,
+    fencedKey: fenced.value.secret,
     readKeyId: known.value.key.id,
     shallowCursor: await cursorAt(1),
     deepCursor: await cursorAt(Math.max(1, count - 60)),
@@ -234,6 +244,16 @@ function scenarios(fixtures: Fixtures): Record<string, Load> {
       path: '/v1/keys/verify',
       headers: json(fixtures.adminKey),
       body: JSON.stringify({ key: fixtures.verifyKey }),
+    },
+    'key verification with a permission query and an IP allowlist': {
+      method: 'POST',
+      path: '/v1/keys/verify',
+      headers: json(fixtures.adminKey),
+      body: JSON.stringify({
+        key: fixtures.fencedKey,
+        ip: '203.0.113.9',
+        permissions: 'invoices.read AND (invoices.write OR admin.all)',
+      }),
     },
     'authenticated read': {
       method: 'GET',
@@ -527,6 +547,7 @@ function report(rows: Row[], memory: Record<string, Memory>): string {
   for (const backend of new Set(rows.map((row) => row.backend))) {
     const verify = find(backend, small, 'key verification');
     const verifyNode = find(backend, small, 'key verification (against node:http)');
+    const verifyAsked = find(backend, small, 'key verification with a permission query and an IP allowlist');
     const read = find(backend, small, 'authenticated read');
     const verifyLarge = find(backend, large, 'key verification');
     const remove = find(backend, small, 'authenticated delete (with creates to refill)');
@@ -543,6 +564,14 @@ function report(rows: Row[], memory: Record<string, Memory>): string {
     atLeast(verify, backend === 'embedded' ? 0.8 : 0.7, 'verification');
     atLeast(verifyNode, 0.5, 'verification');
     atLeast(read, 0.6, 'authenticated read');
+    if (verify && verifyAsked) {
+      const ratio = verifyAsked.keyplane.rps / verify.keyplane.rps;
+      targets.push([
+        'verification with a permission query and an IP allowlist within 10% of plain verification',
+        `${fmt(ratio * 100)}%`,
+        ratio >= 0.9,
+      ]);
+    }
     if (remove?.bare) {
       const ratio = remove.keyplane.rps / remove.bare.rps;
       targets.push([
