@@ -23,19 +23,46 @@ export function allowlistEntryProblem(entry: string): string | null {
   return null;
 }
 
-/** The addresses a key may be used from, read once: `allows` then answers for any address. */
+/** An IPv4 address as a 32-bit number; null when `address` is no dotted quad. */
+function ipv4Number(address: string): number | null {
+  const parts = address.split('.');
+  if (parts.length !== 4) return null;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^(?:0|[1-9]\d{0,2})$/.test(part)) return null;
+    const octet = Number(part);
+    if (octet > 255) return null;
+    value = value * 256 + octet;
+  }
+  return value;
+}
+
+/**
+ * The addresses a key may be used from, read once: `allows` then answers for any address.
+ * IPv4 ranges are compared as numbers (most callers are IPv4, and this is the hot path);
+ * IPv6 ones by `node:net`'s BlockList.
+ */
 export class IpAllowlist {
-  readonly #list = new BlockList();
+  /** Each IPv4 range as its first and last address. */
+  readonly #ipv4: { readonly first: number; readonly last: number }[] = [];
+  readonly #ipv6 = new BlockList();
 
   /** Entries already checked with `allowlistEntryProblem`; one that is not is ignored. */
   constructor(entries: readonly string[]) {
     for (const entry of entries) {
       if (allowlistEntryProblem(entry)) continue;
       const range = CIDR.exec(entry);
-      const address = unmapped(range ? (range[1] as string) : entry);
-      const family = isIP(address) === 4 ? 'ipv4' : 'ipv6';
-      if (range) this.#list.addSubnet(address, Number(range[2]), family);
-      else this.#list.addAddress(address, family);
+      const written = range ? (range[1] as string) : entry;
+      const address = unmapped(written);
+      // An IPv4 range written as IPv6 (`::ffff:10.0.0.0/104`) keeps the last 32 bits of its prefix.
+      const prefix = range ? Number(range[2]) - (address !== written ? 96 : 0) : 32;
+      const v4 = prefix >= 0 ? ipv4Number(address) : null;
+      if (v4 !== null) {
+        const size = 2 ** (32 - prefix);
+        const first = Math.floor(v4 / size) * size;
+        this.#ipv4.push({ first, last: first + size - 1 });
+      } else if (range) this.#ipv6.addSubnet(written, Number(range[2]), 'ipv6');
+      else this.#ipv6.addAddress(written, 'ipv6');
     }
   }
 
@@ -43,9 +70,9 @@ export class IpAllowlist {
   allows(address: string | undefined): boolean {
     if (address === undefined) return false;
     const plain = unmapped(address.trim());
-    const family = isIP(plain);
-    if (family === 0) return false;
-    return this.#list.check(plain, family === 4 ? 'ipv4' : 'ipv6');
+    const v4 = ipv4Number(plain);
+    if (v4 !== null) return this.#ipv4.some(({ first, last }) => v4 >= first && v4 <= last);
+    return isIP(plain) === 6 && this.#ipv6.check(plain, 'ipv6');
   }
 }
 

@@ -21,6 +21,16 @@ describe('IP allowlists', () => {
     }
   });
 
+  it('read IPv4 ranges written as IPv6, and take no address in a form its socket would not write', () => {
+    const mapped = new IpAllowlist(['::ffff:192.0.2.0/120', '::ffff:198.51.100.7']);
+    expect(mapped.allows('192.0.2.77')).toBe(true);
+    expect(mapped.allows('192.0.3.1')).toBe(false);
+    expect(mapped.allows('198.51.100.7')).toBe(true);
+    expect(list.allows('010.1.0.1')).toBe(false);
+    expect(list.allows('10.1.0.256')).toBe(false);
+    expect(new IpAllowlist(['0.0.0.0/0']).allows('255.255.255.255')).toBe(true);
+  });
+
   it('let every address use a key without a list, and no address use a key with an empty one', () => {
     expect(allowedFrom(null, '198.51.100.1')).toBe(true);
     expect(allowedFrom(null, undefined)).toBe(true);

@@ -7,7 +7,9 @@ import {
   MAX_PERMISSION_QUERY_LENGTH,
   ok,
   parsePermission,
+  type PermissionQuery,
   parsePermissionQuery,
+  type Result,
 } from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
@@ -50,12 +52,25 @@ const route = createRoute({
   },
 });
 
+/** Queries read lately: a platform asks the same few questions on every request. */
+const READ_QUERIES = 1_000;
+const readQueries = new Map<string, Result<PermissionQuery>>();
+
+function readQuery(text: string): Result<PermissionQuery> {
+  const known = readQueries.get(text);
+  if (known) return known;
+  const read = parsePermissionQuery(text);
+  if (readQueries.size >= READ_QUERIES) readQueries.delete(readQueries.keys().next().value as string);
+  readQueries.set(text, read);
+  return read;
+}
+
 /** The hot path of a platform checking its customers' keys. */
 export const verifyKey = defineOperation(route, async (c) => {
   const { key: secret, permissions = [], ip } = c.req.valid('json');
   const required =
     typeof permissions === 'string'
-      ? parsePermissionQuery(permissions)
+      ? readQuery(permissions)
       : ok(allOf(permissions.map((text) => parsePermission(text) as Grant)));
   if (!required.ok) return required;
   const verified = await c.get('keyplane').verifyKey(c.get('principal'), secret, required.value, ip);
