@@ -6,8 +6,8 @@ import {
   type Grant,
   MAX_PERMISSION_QUERY_LENGTH,
   ok,
-  parsePermission,
   type PermissionQuery,
+  parsePermission,
   parsePermissionQuery,
   type Result,
 } from '@keyplane/core';
