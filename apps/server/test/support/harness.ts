@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@keyplane/client';
@@ -119,6 +120,9 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
     const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
       const listening = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(listening));
     });
+    // The client gives up an idle connection first (fetch after 4 s): a connection the server
+    // closed while the client sent on it would be a reset on a busy machine, not an answer.
+    (server as Server).keepAliveTimeout = 60_000;
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     send = (request) => fetch(request);
     stopServer = () => new Promise((resolve) => server.close(() => resolve()));
