@@ -182,12 +182,9 @@ export class Credentials {
   ): Promise<Result<Verification>> {
     const denied = requirePermission(principal, 'api_keys', 'verify');
     if (denied) return denied;
-    const { store, digest, usage, now } = this.#context;
-    const found = isWellFormedSecret(secret) ? await store.findKeyBySecretHash(digest(secret)) : null;
-    if (!found || found.key.organizationId !== principal.organizationId || !this.#secretStillValid(found)) {
-      return ok({ valid: false, code: 'NOT_FOUND' });
-    }
-    const key = usage.overlay(found.key);
+    const { usage, now } = this.#context;
+    const key = await this.#keyInOrganization(principal, secret);
+    if (!key) return ok({ valid: false, code: 'NOT_FOUND' });
     if (key.status !== 'enabled') return ok({ valid: false, code: 'DISABLED', key });
     if (this.#expired(key)) return ok({ valid: false, code: 'EXPIRED', key });
     // A key with an allowlist is used only from its addresses; with none given, from none of them.
@@ -208,12 +205,19 @@ export class Credentials {
   async identifyKey(principal: Principal, secret: string): Promise<Result<ApiKey>> {
     const denied = requirePermission(principal, 'api_keys', 'read');
     if (denied) return denied;
+    const key = await this.#keyInOrganization(principal, secret);
+    return key ? ok(key) : fail('not_found', 'No API key has this secret.');
+  }
+
+  /**
+   * The key a presented secret names in the caller's organization (its current secret, or the
+   * previous one during its grace), with this instance's latest use; null for anything else.
+   */
+  async #keyInOrganization(principal: Principal, secret: string): Promise<ApiKey | null> {
     const { store, digest, usage } = this.#context;
     const found = isWellFormedSecret(secret) ? await store.findKeyBySecretHash(digest(secret)) : null;
-    if (!found || found.key.organizationId !== principal.organizationId || !this.#secretStillValid(found)) {
-      return fail('not_found', 'No API key has this secret.');
-    }
-    return ok(usage.overlay(found.key));
+    if (!found || found.key.organizationId !== principal.organizationId || !this.#secretStillValid(found)) return null;
+    return usage.overlay(found.key);
   }
 
   async #authenticateToken(

@@ -92,6 +92,35 @@ afterEach(async () => {
   for (const close of closing.splice(0).reverse()) await close().catch(() => {});
 });
 
+/**
+ * Holds a look-up of a new key by `reader` open once it has read, deletes the key through
+ * `writer` meanwhile, then lets the look-up answer: it answers what it read, and `reader`
+ * keeps it nowhere.
+ */
+async function deleteDuringRead(
+  reader: KeyplaneStore,
+  held: ReturnType<typeof holdingReads>['held'],
+  writer: KeyplaneStore,
+) {
+  const digest = randomUUID();
+  const key = await insertKey(writer, digest);
+  const hold = held.holdNext();
+  const reading = reader.findKeyBySecretHash(digest);
+  await hold.read;
+  // With several instances, the delete is answered only once the reader dropped the key: while its read is held.
+  const deleted = await writer.deleteKey(
+    key.organizationId,
+    key.id,
+    undefined,
+    audit(key.organizationId, key.id, 'api_key.deleted'),
+  );
+  expect(deleted).toBe(true);
+  hold.release();
+  expect((await reading)?.key.id).toBe(key.id);
+  expect(reader.peekKeyBySecretHash?.(digest)).toBeUndefined();
+  expect(await reader.findKeyBySecretHash(digest)).toBeNull();
+}
+
 describe('a look-up that read a key before it was deleted, and answers after', () => {
   it('fills no cache with it on the embedded store', async () => {
     const db = await openPglite();
@@ -99,24 +128,7 @@ describe('a look-up that read a key before it was deleted, and answers after', (
     const { gated, held } = holdingReads(createKeyplaneStore(db));
     const store = withKeyCache(gated);
     closing.push(() => store.close());
-    const digest = randomUUID();
-    const key = await insertKey(store, digest);
-    const hold = held.holdNext();
-    const reading = store.findKeyBySecretHash(digest);
-    await hold.read;
-    expect(
-      await store.deleteKey(
-        key.organizationId,
-        key.id,
-        undefined,
-        audit(key.organizationId, key.id, 'api_key.deleted'),
-      ),
-    ).toBe(true);
-    hold.release();
-    // It answers what it read, from before the delete; what it read is kept nowhere.
-    expect((await reading)?.key.id).toBe(key.id);
-    expect(store.peekKeyBySecretHash?.(digest)).toBeUndefined();
-    expect(await store.findKeyBySecretHash(digest)).toBeNull();
+    await deleteDuringRead(store, held, store);
   });
 
   it.runIf(DATABASE_URL)('fills no cache with it on PostgreSQL, when another instance deleted it', async () => {
@@ -135,23 +147,6 @@ describe('a look-up that read a key before it was deleted, and answers after', (
     const coherence = await InvalidationBus.start({ connectionString: DATABASE_URL, schema, leaseMs: 5_000, pool: db });
     const reader = withKeyCache(gated, { coherence });
     closing.push(() => reader.close());
-    const digest = randomUUID();
-    const key = await insertKey(writer, digest);
-    const hold = held.holdNext();
-    const reading = reader.findKeyBySecretHash(digest);
-    await hold.read;
-    // The delete is answered only once the reading instance dropped the key: while its read is held.
-    expect(
-      await writer.deleteKey(
-        key.organizationId,
-        key.id,
-        undefined,
-        audit(key.organizationId, key.id, 'api_key.deleted'),
-      ),
-    ).toBe(true);
-    hold.release();
-    expect((await reading)?.key.id).toBe(key.id);
-    expect(reader.peekKeyBySecretHash?.(digest)).toBeUndefined();
-    expect(await reader.findKeyBySecretHash(digest)).toBeNull();
+    await deleteDuringRead(reader, held, writer);
   });
 });
