@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { auditEvent, type DomainContext, isCanonicalId, notFound, requirePermission } from './domain.js';
 import type { Application, Principal } from './model.js';
-import { badCursor, cursorAfter, type Position, positionOf } from './pagination.js';
+import { pageInCreationOrder } from './pagination.js';
 import { ok, type Result } from './result.js';
 
 export interface ApplicationPage {
@@ -53,25 +53,11 @@ export class Applications {
   ): Promise<Result<ApplicationPage>> {
     const denied = requirePermission(principal, 'applications', 'read');
     if (denied) return denied;
-    let after: Position | undefined;
-    if (request.cursor !== undefined) {
-      const position = positionOf(this.#context.cursors, principal.organizationId, 'applications', request.cursor);
-      if (!position) return badCursor();
-      after = position;
-    }
-    const applications = await this.#context.store.listApplications(principal.organizationId, {
-      limit: request.limit + 1,
-      ...(after ? { after } : {}),
-    });
-    const page = applications.slice(0, request.limit);
-    const last = page.at(-1);
-    return ok({
-      applications: page,
-      nextCursor:
-        applications.length > request.limit && last
-          ? cursorAfter(this.#context.cursors, principal.organizationId, 'applications', last)
-          : null,
-    });
+    const { store, cursors } = this.#context;
+    const page = await pageInCreationOrder(cursors, principal.organizationId, 'applications', request, (query) =>
+      store.listApplications(principal.organizationId, query),
+    );
+    return page.ok ? ok({ applications: page.value.items, nextCursor: page.value.nextCursor }) : page;
   }
 
   async #findApplication(principal: Principal, id: string): Promise<Application | null> {

@@ -1,6 +1,7 @@
 import { type DomainContext, isCanonicalId, requirePermission } from './domain.js';
 import { allowedFrom } from './ip-allowlist.js';
-import { digestsEqual, generateSecret, isWellFormedSecret } from './key-format.js';
+import { keyAccess } from './key-access.js';
+import { describeSecret, digestsEqual, generateSecret, importedDigestOf, isWellFormedSecret } from './key-format.js';
 import type { ApiKey, Principal } from './model.js';
 import { type PermissionQuery, satisfies } from './permission-query.js';
 import { formatPermissions, type Grant, narrow, parsePermission, UNRESTRICTED } from './permissions.js';
@@ -40,6 +41,13 @@ export interface CredentialCheck<T> {
 interface KeySource {
   bySecret(digest: string): Promise<KeyBySecret | null | undefined>;
   byId(organizationId: string, id: string): Promise<ApiKey | null | undefined>;
+  /** Whether keys imported from other systems may be found (memory never tells: it holds them by keyplane's digest). */
+  holdsImportedKeys(): Promise<boolean>;
+}
+
+/** A key a secret names, and the digest of another system it was found by, when it was imported and never used. */
+interface SecretMatch extends KeyBySecret {
+  readonly importedDigest?: string;
 }
 
 /** The client-credentials grant: a key's id and secret, the permissions asked for, and where the request came from. */
@@ -90,10 +98,12 @@ export class Credentials {
     this.#inStore = {
       bySecret: (digest) => store.findKeyBySecretHash(digest),
       byId: (organizationId, id) => store.findKeyById(organizationId, id),
+      holdsImportedKeys: () => store.holdsImportedKeys(),
     };
     this.#inMemory = {
       bySecret: async (digest) => store.peekKeyBySecretHash?.(digest),
       byId: async (organizationId, id) => store.peekKeyById?.(organizationId, id),
+      holdsImportedKeys: async () => false,
     };
   }
 
@@ -148,7 +158,8 @@ export class Credentials {
     const { key } = found.value;
     if (!allowedFrom(key.ipAllowlist, from)) return notFromHere();
     this.#context.usage.record(key.id, this.#context.now());
-    return ok({ organizationId: key.organizationId, keyId: key.id, access: key.access, requestId });
+    await this.#rehash(found.value, credential);
+    return ok({ organizationId: key.organizationId, keyId: key.id, access: keyAccess(key), requestId });
   }
 
   async #issueToken(request: TokenGrant, keys: KeySource): Promise<Result<IssuedToken> | undefined> {
@@ -160,7 +171,7 @@ export class Credentials {
     }
     const { key, secretGeneration } = found.value;
     if (!allowedFrom(key.ipAllowlist, request.from)) return notFromHere();
-    const granted = narrow(key.access, request.permissions);
+    const granted = narrow(keyAccess(key), request.permissions);
     if (!granted.restricted || granted.grants.length === 0) {
       return fail('forbidden', 'The key holds none of the requested permissions.');
     }
@@ -171,6 +182,7 @@ export class Credentials {
       secretGeneration,
     });
     this.#context.usage.record(key.id, this.#context.now());
+    await this.#rehash(found.value, request.clientSecret);
     return ok({ token, expiresAt, ttlSeconds: this.#tokens.ttlSeconds, grants: granted.grants });
   }
 
@@ -183,15 +195,17 @@ export class Credentials {
     const denied = requirePermission(principal, 'api_keys', 'verify');
     if (denied) return denied;
     const { usage, now } = this.#context;
-    const key = await this.#keyInOrganization(principal, secret);
-    if (!key) return ok({ valid: false, code: 'NOT_FOUND' });
+    const match = await this.#keyInOrganization(principal, secret);
+    if (!match) return ok({ valid: false, code: 'NOT_FOUND' });
+    const { key } = match;
     if (key.status !== 'enabled') return ok({ valid: false, code: 'DISABLED', key });
     if (this.#expired(key)) return ok({ valid: false, code: 'EXPIRED', key });
     // A key with an allowlist is used only from its addresses; with none given, from none of them.
     if (!allowedFrom(key.ipAllowlist, ip)) return ok({ valid: false, code: 'FORBIDDEN', key });
     usage.record(key.id, now());
+    await this.#rehash(match, secret);
     return ok(
-      satisfies(key.access, required)
+      satisfies(keyAccess(key), required)
         ? { valid: true, code: 'VALID', key }
         : { valid: false, code: 'INSUFFICIENT_PERMISSIONS', key },
     );
@@ -205,19 +219,47 @@ export class Credentials {
   async identifyKey(principal: Principal, secret: string): Promise<Result<ApiKey>> {
     const denied = requirePermission(principal, 'api_keys', 'read');
     if (denied) return denied;
-    const key = await this.#keyInOrganization(principal, secret);
-    return key ? ok(key) : fail('not_found', 'No API key has this secret.');
+    const match = await this.#keyInOrganization(principal, secret);
+    return match ? ok(match.key) : fail('not_found', 'No API key has this secret.');
   }
 
   /**
    * The key a presented secret names in the caller's organization (its current secret, or the
    * previous one during its grace), with this instance's latest use; null for anything else.
    */
-  async #keyInOrganization(principal: Principal, secret: string): Promise<ApiKey | null> {
-    const { store, digest, usage } = this.#context;
-    const found = isWellFormedSecret(secret) ? await store.findKeyBySecretHash(digest(secret)) : null;
+  async #keyInOrganization(principal: Principal, secret: string): Promise<SecretMatch | null> {
+    const found = await this.#lookUpSecret(secret, this.#inStore);
     if (!found || found.key.organizationId !== principal.organizationId || !this.#secretStillValid(found)) return null;
-    return usage.overlay(found.key);
+    return { ...found, key: this.#context.usage.overlay(found.key) };
+  }
+
+  /**
+   * The key a secret names: by keyplane's digest, or else, once keys were imported, by the
+   * digest another system kept of it. A secret not in keyplane's format is looked up only then:
+   * until a key is imported, it can name none, and floods of random strings never reach the store.
+   */
+  async #lookUpSecret(secret: string, keys: KeySource): Promise<SecretMatch | null | undefined> {
+    const wellFormed = isWellFormedSecret(secret);
+    if (!wellFormed && keys === this.#inStore && !(await keys.holdsImportedKeys())) return null;
+    const found = await keys.bySecret(this.#context.digest(secret));
+    if (found !== null || keys !== this.#inStore || !(await keys.holdsImportedKeys())) return found;
+    const importedDigest = importedDigestOf(secret);
+    const imported = await keys.bySecret(importedDigest);
+    return imported ? { ...imported, importedDigest } : null;
+  }
+
+  /** An imported key's first good use: from now on it is found by keyplane's digest, and shows its start. */
+  async #rehash(match: { key: ApiKey; importedDigest?: string }, secret: string): Promise<void> {
+    if (match.importedDigest === undefined) return;
+    try {
+      await this.#context.store.rehashKey(match.key.id, {
+        from: match.importedDigest,
+        secretHash: this.#context.digest(secret),
+        ...describeSecret(secret),
+      });
+    } catch {
+      // The use stands; the next one tries again.
+    }
   }
 
   async #authenticateToken(
@@ -242,7 +284,7 @@ export class Credentials {
     if (!allowedFrom(key.ipAllowlist, from)) return notFromHere();
     const grants = permissions.map(parsePermission).filter((parsed): parsed is Grant => parsed !== null);
     this.#context.usage.record(key.id, this.#context.now());
-    return ok({ organizationId, keyId, access: narrow(key.access, grants), requestId });
+    return ok({ organizationId, keyId, access: narrow(keyAccess(key), grants), requestId });
   }
 
   /** The current secret always works; the one before it only until its grace period ends; older ones never. */
@@ -255,13 +297,13 @@ export class Credentials {
   async #findUsableKey(
     secret: string,
     keys: KeySource,
-  ): Promise<Result<{ key: ApiKey; secretGeneration: number }> | undefined> {
-    if (!isWellFormedSecret(secret)) return fail('unauthenticated', 'The credential is not valid.');
-    const found = await keys.bySecret(this.#context.digest(secret));
+  ): Promise<Result<{ key: ApiKey; secretGeneration: number; importedDigest?: string }> | undefined> {
+    const found = await this.#lookUpSecret(secret, keys);
     if (found === undefined) return undefined;
     if (!found || !this.#secretStillValid(found)) return fail('unauthenticated', 'The credential is not valid.');
     const secretGeneration = found.matched === 'current' ? found.key.secretGeneration : found.key.secretGeneration - 1;
-    return this.#unusable(found.key) ?? ok({ key: found.key, secretGeneration });
+    const importedDigest = found.importedDigest === undefined ? {} : { importedDigest: found.importedDigest };
+    return this.#unusable(found.key) ?? ok({ key: found.key, secretGeneration, ...importedDigest });
   }
 
   /** Why an existing key cannot be used now, or null when it can. */

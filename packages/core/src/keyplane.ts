@@ -9,20 +9,24 @@ import {
 } from './credentials.js';
 import { CursorSealer } from './cursors.js';
 import type { DomainContext } from './domain.js';
+import { Identities, type IdentityPage } from './identities.js';
 import type { SecretDigest } from './key-format.js';
 import {
   type CreatedKey,
+  type ImportedKeyRequest,
   type KeyPage,
   type KeyPageRequest,
   Keys,
   type KeyUpdate,
   type NewKeyRequest,
 } from './keys.js';
-import type { ApiKey, Application, Organization, Principal } from './model.js';
+import type { ApiKey, Application, Identity, KeyMeta, Organization, Principal, Role } from './model.js';
 import { Organizations } from './organizations.js';
 import type { PermissionQuery } from './permission-query.js';
+import type { Grant } from './permissions.js';
 import type { KeyplaneStore } from './ports.js';
 import { fail, ok, type Result } from './result.js';
+import { type RolePage, Roles } from './roles.js';
 import type { TokenAuthority } from './tokens.js';
 import { KeyUsage } from './usage.js';
 
@@ -54,6 +58,8 @@ export class Keyplane {
   readonly #applications: Applications;
   readonly #organizations: Organizations;
   readonly #audit: AuditLog;
+  readonly #roles: Roles;
+  readonly #identities: Identities;
 
   constructor(store: KeyplaneStore, options: KeyplaneOptions) {
     this.#context = {
@@ -68,6 +74,8 @@ export class Keyplane {
     this.#applications = new Applications(this.#context);
     this.#organizations = new Organizations(this.#context);
     this.#audit = new AuditLog(this.#context);
+    this.#roles = new Roles(this.#context);
+    this.#identities = new Identities(this.#context);
   }
 
   /**
@@ -152,6 +160,68 @@ export class Keyplane {
   /** Deletes the key for good. Only one of several concurrent deletes succeeds. */
   deleteKey(principal: Principal, id: string, applicationId?: string): Promise<Result<void>> {
     return this.#keys.deleteKey(principal, id, applicationId);
+  }
+
+  /** Keys of another system, all or none, found from now on by their original secrets. */
+  importKeys(principal: Principal, requests: readonly ImportedKeyRequest[]): Promise<Result<string[]>> {
+    return this.#keys.importKeys(principal, requests);
+  }
+
+  createRole(principal: Principal, request: { name: string; grants: readonly Grant[] }): Promise<Result<Role>> {
+    return this.#roles.createRole(principal, request);
+  }
+
+  getRole(principal: Principal, idOrName: string): Promise<Result<Role>> {
+    return this.#roles.getRole(principal, idOrName);
+  }
+
+  listRoles(principal: Principal, request: { limit: number; cursor?: string }): Promise<Result<RolePage>> {
+    return this.#roles.listRoles(principal, request);
+  }
+
+  /** Changes a role; every key holding it has the change on its very next request, on every instance. */
+  updateRole(
+    principal: Principal,
+    idOrName: string,
+    update: { name?: string; grants?: readonly Grant[] },
+  ): Promise<Result<Role>> {
+    return this.#roles.updateRole(principal, idOrName, update);
+  }
+
+  deleteRole(principal: Principal, idOrName: string): Promise<Result<void>> {
+    return this.#roles.deleteRole(principal, idOrName);
+  }
+
+  createIdentity(
+    principal: Principal,
+    request: { externalId: string; meta: KeyMeta | null },
+  ): Promise<Result<Identity>> {
+    return this.#identities.createIdentity(principal, request);
+  }
+
+  getIdentity(principal: Principal, idOrExternalId: string): Promise<Result<Identity>> {
+    return this.#identities.getIdentity(principal, idOrExternalId);
+  }
+
+  listIdentities(principal: Principal, request: { limit: number; cursor?: string }): Promise<Result<IdentityPage>> {
+    return this.#identities.listIdentities(principal, request);
+  }
+
+  updateIdentity(
+    principal: Principal,
+    idOrExternalId: string,
+    update: { externalId?: string; meta?: KeyMeta | null },
+  ): Promise<Result<Identity>> {
+    return this.#identities.updateIdentity(principal, idOrExternalId, update);
+  }
+
+  /** Deletes an identity; with `deleteKeys`, its keys too (refused while it has keys otherwise). */
+  deleteIdentity(
+    principal: Principal,
+    idOrExternalId: string,
+    deleteKeys: boolean,
+  ): Promise<Result<{ deletedKeyIds: readonly string[] }>> {
+    return this.#identities.deleteIdentity(principal, idOrExternalId, deleteKeys);
   }
 
   createApplication(

@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { auditEvent, type DomainContext, escalation, isCanonicalId, notFound, requirePermission } from './domain.js';
-import { describeSecret, generateSecret } from './key-format.js';
-import type { ApiKey, Application, AuditAction, KeyMeta, KeyStatus, Principal } from './model.js';
+import { keyAccess } from './key-access.js';
+import { describeSecret, generateSecret, importedDigest } from './key-format.js';
+import type { ApiKey, Application, AuditAction, KeyMeta, KeyRole, KeyStatus, Principal, Role } from './model.js';
 import { badCursor, cursorAfter, invalidPagination, type Position, positionOf } from './pagination.js';
 import { type Access, covers } from './permissions.js';
-import type { KeyChanges, KeyOrder } from './ports.js';
+import type { KeyChanges, KeyOrder, NewKey } from './ports.js';
 import { type Err, fail, isErr, ok, type Result } from './result.js';
 
 export interface NewKeyRequest {
   readonly name: string;
+  /** The roles the key holds, by name. */
+  readonly roles?: readonly string[];
+  /** The platform's id of the customer the key belongs to; its identity is created when new. */
+  readonly externalId?: string | null;
+  /** Written before `_` at the start of the secret, in place of `kp`. */
+  readonly prefix?: string;
   readonly meta?: KeyMeta | null;
   readonly ipAllowlist?: readonly string[] | null;
   readonly status?: KeyStatus;
@@ -17,8 +24,16 @@ export interface NewKeyRequest {
   readonly expiresAt?: Date | null;
 }
 
+/** A key of another system: the SHA-256 it kept of the secret (hex), and the key as it is to be here. */
+export interface ImportedKeyRequest extends Omit<NewKeyRequest, 'prefix'> {
+  readonly sha256: string;
+}
+
 export interface KeyUpdate {
   readonly name?: string;
+  /** The roles the key holds from now on, by name, in place of those it holds. */
+  readonly roles?: readonly string[];
+  readonly externalId?: string | null;
   readonly meta?: KeyMeta | null;
   readonly ipAllowlist?: readonly string[] | null;
   readonly status?: KeyStatus;
@@ -35,6 +50,8 @@ export interface CreatedKey {
 
 export interface KeyPageRequest {
   readonly applicationId?: string;
+  /** Only the keys of the identity of this external id. */
+  readonly externalId?: string;
   readonly order: KeyOrder;
   readonly limit: number;
   /** Key ids to page after or before (not both), a cursor this API returned, or a 1-based page number. */
@@ -85,6 +102,12 @@ function revives(
   return enables || extendsExpiry || widens;
 }
 
+/** The access a key would have with this access of its own and these roles. */
+const accessWith = (access: Access, roles: readonly KeyRole[]): Access =>
+  keyAccess({ access, roles } as Pick<ApiKey, 'access' | 'roles'> as ApiKey);
+
+const roleNotFound = (name: string) => fail('not_found', `No role named ${name}.`);
+
 /** A key's life: created, listed, read, changed, rotated and deleted, each change audited. */
 export class Keys {
   readonly #context: DomainContext;
@@ -98,41 +121,128 @@ export class Keys {
   async createKey(principal: Principal, request: NewKeyRequest): Promise<Result<CreatedKey>> {
     const denied = requirePermission(principal, 'api_keys', 'create');
     if (denied) return denied;
-    if (!covers(principal.access, request.access)) return escalation();
-    const application = request.applicationId
-      ? await this.#findApplication(principal, request.applicationId)
-      : await this.#context.store.findDefaultApplication(principal.organizationId);
-    if (!application) return notFound('application');
-
-    const secret = generateSecret();
-    const now = this.#context.now();
+    const prepared = await this.#prepare(principal, [request]);
+    if (!prepared.ok) return prepared;
+    const [application] = prepared.value.applications;
+    const secret = generateSecret(request.prefix);
     const id = randomUUID();
     const key = await this.#context.store.insertKey(
-      {
+      this.#newKey(principal, request, {
         id,
-        organizationId: principal.organizationId,
-        applicationId: application.id,
-        name: request.name,
-        status: request.status ?? 'enabled',
-        access: request.access,
+        applicationId: application?.id as string,
         secretHash: this.#context.digest(secret),
         ...describeSecret(secret),
-        createdBy: principal.keyId,
-        createdAt: now,
-        expiresAt: request.expiresAt ?? null,
-        meta: request.meta ?? null,
-        ipAllowlist: request.ipAllowlist ?? null,
-      },
+        roleIds: prepared.value.roleIds[0] ?? [],
+      }),
       auditEvent(this.#context, principal, 'api_key.created', id, {
         name: request.name,
-        applicationId: application.id,
+        applicationId: application?.id,
+        ...(request.externalId ? { externalId: request.externalId } : {}),
       }),
       this.#maxKeys,
     );
-    if (!key) {
-      return fail('quota_exceeded', `The organization already holds its quota of ${this.#maxKeys} keys.`);
-    }
+    if (!key) return this.#overQuota();
     return ok({ key, secret });
+  }
+
+  /**
+   * Keys of another system, all or none: each is stored under the SHA-256 that system kept of its
+   * secret, verifies with the original secret from then on, and is rehashed at its first use.
+   */
+  async importKeys(principal: Principal, requests: readonly ImportedKeyRequest[]): Promise<Result<string[]>> {
+    const denied = requirePermission(principal, 'api_keys', 'create');
+    if (denied) return denied;
+    const prepared = await this.#prepare(principal, requests);
+    if (!prepared.ok) return prepared;
+    const batch = requests.map((request, index) =>
+      this.#newKey(principal, request, {
+        id: randomUUID(),
+        applicationId: prepared.value.applications[index]?.id as string,
+        secretHash: importedDigest(request.sha256),
+        // Nothing of the secret is known until it is first used.
+        hint: '',
+        lastFour: '',
+        roleIds: prepared.value.roleIds[index] ?? [],
+      }),
+    );
+    const imported = await this.#context.store.importKeys(
+      batch,
+      batch.map((key) =>
+        auditEvent(this.#context, principal, 'api_key.imported', key.id, {
+          name: key.name,
+          applicationId: key.applicationId,
+        }),
+      ),
+      this.#maxKeys,
+    );
+    if (imported === 'quota_exceeded') return this.#overQuota();
+    if (imported === 'duplicate_secret') {
+      return fail('conflict', 'A key with one of these secrets is stored already; nothing was imported.');
+    }
+    return ok(batch.map(({ id }) => id));
+  }
+
+  /** The applications and roles keys to create name, and whether the principal may hand out what they give. */
+  async #prepare(
+    principal: Principal,
+    requests: readonly (NewKeyRequest | ImportedKeyRequest)[],
+  ): Promise<Result<{ applications: Application[]; roleIds: string[][] }>> {
+    const roles = await this.#rolesNamed(principal, [...new Set(requests.flatMap((request) => request.roles ?? []))]);
+    if (!roles.ok) return roles;
+    const byName = new Map(roles.value.map((role) => [role.name, role]));
+    const applications = new Map<string, Application | null>();
+    const found: Application[] = [];
+    const roleIds: string[][] = [];
+    for (const request of requests) {
+      const held = (request.roles ?? []).map((name) => byName.get(name) as Role);
+      if (!covers(principal.access, accessWith(request.access, held))) return escalation();
+      const wanted = request.applicationId ?? '';
+      if (!applications.has(wanted)) {
+        applications.set(
+          wanted,
+          request.applicationId
+            ? await this.#findApplication(principal, request.applicationId)
+            : await this.#context.store.findDefaultApplication(principal.organizationId),
+        );
+      }
+      const application = applications.get(wanted);
+      if (!application) return notFound('application');
+      found.push(application);
+      roleIds.push(held.map((role) => role.id));
+    }
+    return ok({ applications: found, roleIds });
+  }
+
+  #newKey(
+    principal: Principal,
+    request: NewKeyRequest | ImportedKeyRequest,
+    stored: Pick<NewKey, 'id' | 'applicationId' | 'secretHash' | 'hint' | 'lastFour' | 'roleIds'>,
+  ): NewKey {
+    return {
+      ...stored,
+      organizationId: principal.organizationId,
+      name: request.name,
+      status: request.status ?? 'enabled',
+      access: request.access,
+      createdBy: principal.keyId,
+      createdAt: this.#context.now(),
+      expiresAt: request.expiresAt ?? null,
+      meta: request.meta ?? null,
+      ipAllowlist: request.ipAllowlist ?? null,
+      externalId: request.externalId ?? null,
+    };
+  }
+
+  #overQuota(): Result<never> {
+    return fail('quota_exceeded', `The organization already holds its quota of ${this.#maxKeys} keys.`);
+  }
+
+  /** The organization's roles of these names; not found names the first that is missing. */
+  async #rolesNamed(principal: Principal, names: readonly string[]): Promise<Result<Role[]>> {
+    if (names.length === 0) return ok([]);
+    const roles = await this.#context.store.findRolesByName(principal.organizationId, names);
+    const missing = names.find((name) => !roles.some((role) => role.name === name));
+    return missing === undefined ? ok(roles) : roleNotFound(missing);
   }
 
   /**
@@ -148,7 +258,15 @@ export class Keys {
     if (request.applicationId !== undefined && !(await this.#findApplication(principal, request.applicationId))) {
       return notFound('application');
     }
-    const list = `keys:${request.applicationId ?? '*'}`;
+    let identityId: string | undefined;
+    if (request.externalId !== undefined) {
+      const identity = await this.#context.store.findIdentity(principal.organizationId, request.externalId);
+      // No such customer has no keys.
+      if (!identity || identity.externalId !== request.externalId)
+        return ok({ keys: [], hasMore: false, nextCursor: null });
+      identityId = identity.id;
+    }
+    const list = `keys:${request.applicationId ?? '*'}${identityId === undefined ? '' : `:${identityId}`}`;
     let after: Position | undefined;
     let before: Position | undefined;
     if (request.cursor !== undefined) {
@@ -171,6 +289,7 @@ export class Keys {
         order: request.order,
         limit: request.limit + 1,
         ...(request.applicationId === undefined ? {} : { applicationId: request.applicationId }),
+        ...(identityId === undefined ? {} : { identityId }),
         ...(after ? { after: { createdAt: after.createdAt, id: after.id } } : {}),
         ...(before ? { before: { createdAt: before.createdAt, id: before.id } } : {}),
         ...(offset === undefined ? {} : { offset }),
@@ -209,10 +328,17 @@ export class Keys {
     if (!isCanonicalId(id)) return notFound();
     const changed = Object.keys(update).filter((field) => update[field as keyof KeyUpdate] !== undefined);
     const now = this.#context.now();
+    const roles = update.roles === undefined ? undefined : await this.#rolesNamed(principal, update.roles);
+    if (roles && !roles.ok) return roles;
     const updated = await this.#context.store.updateKey(principal.organizationId, id, (current) => {
       const access = typeof update.access === 'function' ? update.access(current.access) : update.access;
       if (isErr(access)) return access;
+      const next = accessWith(access ?? current.access, roles?.value ?? current.roles);
+      // What its own permissions gain and the roles it gains, each judged by itself: moving a
+      // role's permission to the key's own would outlive the role.
       if (access && !covers(principal.access, addedAccess(current.access, access))) return escalation();
+      const addedRoles = roles?.value.filter((role) => !current.roles.some((held) => held.id === role.id)) ?? [];
+      if (!covers(principal.access, accessWith({ restricted: true, grants: [] }, addedRoles))) return escalation();
       if (revives(current, update)) {
         const refused = requirePermission(principal, 'api_keys', 'create', id);
         if (refused) {
@@ -221,7 +347,7 @@ export class Keys {
             'Re-enabling a key, extending its expiry or widening its allowlist needs api_keys.create.',
           );
         }
-        if (!covers(principal.access, access ?? current.access)) return escalation();
+        if (!covers(principal.access, next)) return escalation();
       }
       const statusChanged = update.status !== undefined && update.status !== current.status;
       const action: AuditAction = statusChanged
@@ -231,6 +357,8 @@ export class Keys {
         : 'api_key.updated';
       const change: KeyChanges = {
         ...(update.name === undefined ? {} : { name: update.name }),
+        ...(update.externalId === undefined ? {} : { externalId: update.externalId }),
+        ...(roles === undefined ? {} : { roleIds: roles.value.map((role) => role.id) }),
         ...(update.meta === undefined ? {} : { meta: update.meta }),
         ...(update.ipAllowlist === undefined ? {} : { ipAllowlist: update.ipAllowlist }),
         ...(update.status === undefined ? {} : { status: update.status }),
@@ -261,7 +389,7 @@ export class Keys {
     const previousSecretExpiresAt = graceSeconds > 0 ? new Date(now.getTime() + graceSeconds * 1000) : null;
     const rotated = await this.#context.store.rotateKey(principal.organizationId, id, (current) => {
       // The new secret is handed to the caller: it must already hold all the key can do.
-      if (!covers(principal.access, current.access)) return escalation();
+      if (!covers(principal.access, keyAccess(current))) return escalation();
       return {
         change: {
           secretHash: this.#context.digest(secret),

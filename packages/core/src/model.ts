@@ -1,4 +1,4 @@
-import type { Access } from './permissions.js';
+import type { Access, Grant } from './permissions.js';
 
 export type KeyStatus = 'enabled' | 'disabled';
 
@@ -32,7 +32,37 @@ export interface ApiKey {
   readonly meta: KeyMeta | null;
   /** The addresses and CIDR ranges the key may be used from; null: any. */
   readonly ipAllowlist: readonly string[] | null;
+  /** The platform's customer the key belongs to; null when it belongs to none. */
+  readonly identity: KeyIdentity | null;
+  /** The roles whose permissions the key holds besides its own, by name. */
+  readonly roles: readonly KeyRole[];
 }
+
+/** A named set of permissions that keys hold by holding the role. */
+export interface Role {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly name: string;
+  readonly grants: readonly Grant[];
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** A role as a key holds it: what the key's access needs of it. */
+export type KeyRole = Pick<Role, 'id' | 'name' | 'grants'>;
+
+/** The platform's customer, named by the platform's own id for it, whose keys share what is kept here. */
+export interface Identity {
+  readonly id: string;
+  readonly organizationId: string;
+  readonly externalId: string;
+  readonly meta: KeyMeta | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+/** An identity as a key carries it. */
+export type KeyIdentity = Pick<Identity, 'id' | 'externalId' | 'meta'>;
 
 export interface Application {
   readonly id: string;
@@ -66,6 +96,13 @@ export const AUDIT_ACTIONS = [
   'api_key.disabled',
   'api_key.rotated',
   'api_key.deleted',
+  'api_key.imported',
+  'role.created',
+  'role.updated',
+  'role.deleted',
+  'identity.created',
+  'identity.updated',
+  'identity.deleted',
   'application.created',
   'organization.created',
 ] as const;

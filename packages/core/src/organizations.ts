@@ -48,6 +48,8 @@ export class Organizations {
       expiresAt: null,
       meta: null,
       ipAllowlist: null,
+      externalId: null,
+      roleIds: [],
     };
     // The new organization's log starts with its own creation, by the root credential.
     const inNewOrganization = { ...principal, organizationId: organization.id };

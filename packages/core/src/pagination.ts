@@ -1,6 +1,6 @@
 import type { CursorSealer } from './cursors.js';
 import { isCanonicalId } from './domain.js';
-import { type Err, fail, type PaginationReason } from './result.js';
+import { type Err, fail, ok, type PaginationReason, type Result } from './result.js';
 
 export const invalidPagination = (reason: PaginationReason, message: string): Err =>
   fail('invalid', message, { reason });
@@ -27,4 +27,28 @@ export function positionOf(
   const [time = '', id = '', ...rest] = (cursors.open(organizationId, list, cursor) ?? '').split('|');
   const createdAt = new Date(time);
   return rest.length === 0 && isCanonicalId(id) && !Number.isNaN(createdAt.getTime()) ? { createdAt, id } : null;
+}
+
+/** One page of a list in creation order, after the position a sealed cursor of that list holds. */
+export async function pageInCreationOrder<T extends Position>(
+  cursors: CursorSealer,
+  organizationId: string,
+  list: string,
+  request: { readonly limit: number; readonly cursor?: string | undefined },
+  read: (query: { limit: number; after?: Position }) => Promise<T[]>,
+): Promise<Result<{ items: T[]; nextCursor: string | null }>> {
+  let after: Position | undefined;
+  if (request.cursor !== undefined) {
+    const position = positionOf(cursors, organizationId, list, request.cursor);
+    if (!position) return badCursor();
+    after = position;
+  }
+  // One more than the page is read to learn whether there are more.
+  const items = await read({ limit: request.limit + 1, ...(after ? { after } : {}) });
+  const page = items.slice(0, request.limit);
+  const last = page.at(-1);
+  return ok({
+    items: page,
+    nextCursor: items.length > request.limit && last ? cursorAfter(cursors, organizationId, list, last) : null,
+  });
 }

@@ -20,6 +20,8 @@ export const KEYPLANE_PERMISSIONS = {
   api_keys: ['read', 'create', 'update', 'delete', 'verify'],
   applications: ['read', 'create'],
   audit: ['read'],
+  roles: ['read', 'create', 'update', 'delete'],
+  identities: ['read', 'create', 'update', 'delete'],
 } as const;
 
 export type KeyplaneResource = keyof typeof KEYPLANE_PERMISSIONS;

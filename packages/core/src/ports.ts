@@ -1,17 +1,25 @@
-import type { ApiKey, Application, AuditEvent, KeyMeta, KeyStatus, Organization } from './model.js';
-import type { Access } from './permissions.js';
+import type { ApiKey, Application, AuditEvent, Identity, KeyMeta, KeyStatus, Organization, Role } from './model.js';
+import type { Access, Grant } from './permissions.js';
 import type { Err } from './result.js';
 
 /** A key to store: what it will be, less what only use and time give it, plus its secret's digest. */
 export type NewKey = Omit<
   ApiKey,
-  'updatedAt' | 'lastUsedAt' | 'rotatedAt' | 'previousSecretExpiresAt' | 'secretGeneration'
+  'updatedAt' | 'lastUsedAt' | 'rotatedAt' | 'previousSecretExpiresAt' | 'secretGeneration' | 'identity' | 'roles'
 > & {
   readonly secretHash: string;
+  /** The identity the key belongs to, by the platform's id for it, created with the key when it is new; null: none. */
+  readonly externalId: string | null;
+  /** The roles the key holds; a role deleted meanwhile is simply not held. */
+  readonly roleIds: readonly string[];
 };
 
 export interface KeyChanges {
   readonly name?: string;
+  /** The identity the key belongs to from now on (created when it is new); null: none. */
+  readonly externalId?: string | null;
+  /** The roles the key holds from now on, in place of those it held. */
+  readonly roleIds?: readonly string[];
   readonly meta?: KeyMeta | null;
   readonly ipAllowlist?: readonly string[] | null;
   readonly status?: KeyStatus;
@@ -33,7 +41,42 @@ export interface Rotation {
  * What to change in a key, decided from the key as it is while the store holds it locked,
  * with the audit event that records it; or why the change is refused (nothing is written).
  */
-export type KeyDecision<Change> = (current: ApiKey) => { readonly change: Change; readonly audit: AuditEvent } | Err;
+export type Decision<Entity, Change> = (
+  current: Entity,
+) => { readonly change: Change; readonly audit: AuditEvent } | Err;
+
+export type KeyDecision<Change> = Decision<ApiKey, Change>;
+
+export interface RoleChanges {
+  readonly name?: string;
+  readonly grants?: readonly Grant[];
+  readonly updatedAt: Date;
+}
+
+export interface IdentityChanges {
+  readonly externalId?: string;
+  readonly meta?: KeyMeta | null;
+  readonly updatedAt: Date;
+}
+
+/** The replacement of an imported key's stored digest by keyplane's own, at its first successful use. */
+export interface Rehash {
+  readonly from: string;
+  readonly secretHash: string;
+  readonly hint: string;
+  readonly lastFour: string;
+}
+
+/** How an identity goes: refused while it has keys, or with them. */
+export interface IdentityRemoval {
+  readonly deleteKeys: boolean;
+  readonly audit: AuditEvent;
+  /** The event of each key deleted with it. */
+  readonly keyAudit: (keyId: string) => AuditEvent;
+}
+
+/** Why keys to import were not stored (nothing was). */
+export type ImportRefusal = 'quota_exceeded' | 'duplicate_secret';
 
 /** A key found by a secret digest, and whether that digest is its current or its previous secret. */
 export interface KeyBySecret {
@@ -46,6 +89,7 @@ export type KeyOrder = 'asc' | 'desc';
 /** A page of keys in creation order: after or before a cursor key, or at an offset. */
 export interface KeyQuery {
   readonly applicationId?: string;
+  readonly identityId?: string;
   readonly order: KeyOrder;
   /** At most this many keys; all of them when absent. */
   readonly limit?: number;
@@ -54,7 +98,7 @@ export interface KeyQuery {
   readonly offset?: number;
 }
 
-/** A page of applications in creation order, after a cursor. */
+/** A page of applications (or roles, or identities) in creation order, after a cursor. */
 export interface ApplicationQuery {
   readonly limit?: number;
   readonly after?: { readonly createdAt: Date; readonly id: string };
@@ -100,6 +144,47 @@ export interface KeyplaneStore {
   deleteKey(organizationId: string, id: string, applicationId: string | undefined, audit: AuditEvent): Promise<boolean>;
   /** Records when keys were last used, keeping the latest time of each. */
   recordKeyUsage(usage: readonly { readonly id: string; readonly usedAt: Date }[]): Promise<void>;
+  /** Stores keys of another system, all or none, each with its event, within the organization's quota. */
+  importKeys(keys: readonly NewKey[], audit: readonly AuditEvent[], quota: number): Promise<ApiKey[] | ImportRefusal>;
+  /** Whether any key was ever imported: until one is, a secret not in keyplane's format names no key. */
+  holdsImportedKeys(): Promise<boolean>;
+  /** Stores an imported key under keyplane's digest, unless its digest changed meanwhile. */
+  rehashKey(id: string, rehash: Rehash): Promise<void>;
+
+  /** The stored role; null when the organization has one of that name already. */
+  insertRole(role: Role, audit: AuditEvent): Promise<Role | null>;
+  /** The role of that id, or else of that name. */
+  findRole(organizationId: string, idOrName: string): Promise<Role | null>;
+  findRolesByName(organizationId: string, names: readonly string[]): Promise<Role[]>;
+  listRoles(organizationId: string, query?: ApplicationQuery): Promise<Role[]>;
+  /** Changes a role atomically, as `updateKey` does a key; `duplicate_name` when the new name is taken. */
+  updateRole(
+    organizationId: string,
+    id: string,
+    decide: Decision<Role, RoleChanges>,
+  ): Promise<Role | Err | 'duplicate_name' | null>;
+  /** The role this call removed, taken from every key holding it; null when it was already gone. */
+  deleteRole(organizationId: string, id: string, audit: AuditEvent): Promise<Role | null>;
+
+  /** The stored identity; null when one has that external id already. */
+  insertIdentity(identity: Identity, audit: AuditEvent): Promise<Identity | null>;
+  /** The identity of that id, or else of that external id. */
+  findIdentity(organizationId: string, idOrExternalId: string): Promise<Identity | null>;
+  listIdentities(organizationId: string, query?: ApplicationQuery): Promise<Identity[]>;
+  updateIdentity(
+    organizationId: string,
+    id: string,
+    decide: Decision<Identity, IdentityChanges>,
+  ): Promise<Identity | Err | 'duplicate_external_id' | null>;
+  /**
+   * Removes the identity and, when asked, its keys; `has_keys` (nothing removed) when it has
+   * keys and was not asked to; null when it was already gone.
+   */
+  deleteIdentity(
+    organizationId: string,
+    id: string,
+    removal: IdentityRemoval,
+  ): Promise<{ readonly identity: Identity; readonly deletedKeyIds: readonly string[] } | 'has_keys' | null>;
 
   insertApplication(application: Application, audit: AuditEvent): Promise<Application>;
   findApplication(organizationId: string, id: string): Promise<Application | null>;

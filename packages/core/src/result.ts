@@ -1,5 +1,12 @@
 /** What went wrong, in the domain's words. Each dialect renders these at the edge. */
-export type ErrorKind = 'unauthenticated' | 'forbidden' | 'not_found' | 'invalid' | 'quota_exceeded' | 'unavailable';
+export type ErrorKind =
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  | 'invalid'
+  | 'conflict'
+  | 'quota_exceeded'
+  | 'unavailable';
 
 /** Why a page was refused (`invalid`): after and before at once, a cursor key that does not exist, a cursor not sealed by this API. */
 export type PaginationReason = 'both_cursors' | 'unknown_cursor' | 'bad_cursor';

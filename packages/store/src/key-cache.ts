@@ -31,6 +31,21 @@ export interface KeyCacheOptions {
 /** Every method of the store, the optional ones too: the cache must say what each does to what it holds. */
 type EveryMethod = Required<KeyplaneStore>;
 
+/*
+ * What a change names, to this cache and to every other instance's (`CacheCoherence`): a key
+ * by its id; `role:<id>` or `identity:<id>`, every key carrying it; `absent`, every digest
+ * known to name no key; `absent-digest:<digest>`, that one; `*`, everything.
+ */
+const ROLE = 'role:';
+const IDENTITY = 'identity:';
+const ABSENT = 'absent';
+const ABSENT_DIGEST = 'absent-digest:';
+
+const dependenciesOf = (key: ApiKey): string[] => [
+  ...key.roles.map((role) => `${ROLE}${role.id}`),
+  ...(key.identity ? [`${IDENTITY}${key.identity.id}`] : []),
+];
+
 /**
  * Keeps the keys read on the hot path (by secret digest, by id) in memory, and for a few
  * seconds the digests that named no key. Every write drops what it changes before it
@@ -50,6 +65,10 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
   const absent = new Map<string, number>();
   /** Digests looked up for each key id, to drop them when the key changes. */
   const digestsOf = new Map<string, Set<string>>();
+  /** The keys held that carry each role and identity (`role:<id>`, `identity:<id>`), to drop them when it changes. */
+  const dependents = new Map<string, Set<string>>();
+  /** Whether the store holds imported keys, once asked; forgotten whenever keys may have been imported. */
+  let imported: boolean | undefined;
   /** Counts changes, so that a read overtaken by a change does not cache what it read before it. */
   let changes = 0;
 
@@ -57,25 +76,58 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
     if (map.size >= maxEntries) map.delete(map.keys().next().value as K);
     map.set(key, value);
   };
-  const forget = (keyId: string) => {
-    changes += 1;
-    if (keyId === '*') {
-      byId.clear();
-      bySecret.clear();
-      digestsOf.clear();
-      absent.clear();
-      return;
+  /** Keeps a key, indexed by what it depends on. */
+  const rememberKey = <K>(map: Map<K, unknown>, at: K, key: ApiKey, value: unknown) => {
+    remember(map, at, value);
+    for (const target of dependenciesOf(key)) {
+      const keys = dependents.get(target) ?? new Set<string>();
+      keys.add(key.id);
+      dependents.set(target, keys);
     }
+  };
+  const forgetKey = (keyId: string) => {
     byId.delete(keyId);
     for (const digest of digestsOf.get(keyId) ?? []) bySecret.delete(digest);
     digestsOf.delete(keyId);
   };
-  /** A digest may name a key from now on: none is answered as absent any more. */
-  const forgetAbsent = () => {
+  /** Drops what a change names (see `CacheTarget`). */
+  const forget = (target: string) => {
     changes += 1;
-    absent.clear();
+    if (target === '*') {
+      byId.clear();
+      bySecret.clear();
+      digestsOf.clear();
+      dependents.clear();
+      absent.clear();
+      imported = undefined;
+      return;
+    }
+    if (target === ABSENT) {
+      absent.clear();
+      imported = undefined;
+      return;
+    }
+    if (target.startsWith(ABSENT_DIGEST)) {
+      absent.delete(target.slice(ABSENT_DIGEST.length));
+      return;
+    }
+    if (target.startsWith(ROLE) || target.startsWith(IDENTITY)) {
+      for (const keyId of dependents.get(target) ?? []) forgetKey(keyId);
+      dependents.delete(target);
+      return;
+    }
+    forgetKey(target);
   };
+  /** A digest may name a key from now on: none is answered as absent any more. */
+  const forgetAbsent = () => forget(ABSENT);
   coherence?.onInvalidate(forget);
+  /** Tells every other instance, and waits until each has dropped it (or its lease ran out). */
+  const publish = async (target: string) => {
+    if (!coherence) return;
+    const started = performance.now();
+    await coherence.published(target);
+    hooks.onFanOut?.((performance.now() - started) / 1000);
+  };
   /** Whether the cache may be read and filled now; when it may not, it is emptied. */
   const usable = () => {
     if (!coherence || coherence.trusted()) return true;
@@ -94,24 +146,23 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
   const touchesNothingCached = <M extends keyof EveryMethod>(name: M): EveryMethod[M] =>
     ((...args: unknown[]) => (store[name] as (...args: unknown[]) => unknown)(...args)) as EveryMethod[M];
 
-  /** A write that changes or removes one key: dropped here, then by every other instance, before it is answered. */
-  const changesKey =
-    <A extends unknown[], R>(write: (...args: A) => Promise<R>, keyIdOf: (...args: A) => string) =>
+  /**
+   * A write that changes or removes what `targetOf` names (a key, or a role or identity and
+   * every key carrying it): dropped here, then by every other instance, before it is answered.
+   */
+  const changesCached =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>, targetOf: (...args: A) => string) =>
     async (...args: A): Promise<R> => {
-      const keyId = keyIdOf(...args);
-      // A write that failed may have happened; one that answered "no such key" or a refusal did not.
+      const target = targetOf(...args);
+      // A write that failed may have happened; one that answered "no such thing" or a refusal did not.
       let unchanged = false;
       try {
         const result = await write(...args);
-        unchanged = result === null || result === false || isErr(result);
+        unchanged = result === null || result === false || isErr(result) || typeof result === 'string';
         return result;
       } finally {
-        forget(keyId);
-        if (coherence && !unchanged) {
-          const started = performance.now();
-          await coherence.published(keyId);
-          hooks.onFanOut?.((performance.now() - started) / 1000);
-        }
+        forget(target);
+        if (!unchanged) await publish(target);
       }
     };
 
@@ -150,7 +201,7 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
         remember(absent, secretHash, now() + absentForMs);
         return null;
       }
-      remember(bySecret, secretHash, found);
+      rememberKey(bySecret, secretHash, found.key, found);
       const digests = digestsOf.get(found.key.id) ?? new Set<string>();
       digests.add(secretHash);
       digestsOf.set(found.key.id, digests);
@@ -166,7 +217,7 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
       hooks.onMiss?.();
       const seen = changes;
       const key = await store.findKeyById(organizationId, id);
-      if (key && changes === seen && usable()) remember(byId, id, key);
+      if (key && changes === seen && usable()) rememberKey(byId, id, key, key);
       return key;
     },
     // Memory alone, never the store: what a credential that needs no look-up is proven by.
@@ -191,11 +242,11 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
       (...args: Parameters<KeyplaneStore['insertOrganization']>) => store.insertOrganization(...args),
       (_organization, _application, adminKey) => adminKey.id,
     ),
-    updateKey: changesKey(
+    updateKey: changesCached(
       (...args: Parameters<KeyplaneStore['updateKey']>) => store.updateKey(...args),
       (_organizationId, id) => id,
     ),
-    rotateKey: changesKey(
+    rotateKey: changesCached(
       async (...args: Parameters<KeyplaneStore['rotateKey']>) => {
         try {
           return await store.rotateKey(...args);
@@ -206,7 +257,7 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
       },
       (_organizationId, id) => id,
     ),
-    deleteKey: changesKey(
+    deleteKey: changesCached(
       (...args: Parameters<KeyplaneStore['deleteKey']>) => store.deleteKey(...args),
       (_organizationId, id) => id,
     ),
@@ -225,6 +276,58 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
         }
       }
     },
+    // Imported secrets may have been tried before: every instance forgets the digests it knew as naming no key.
+    async importKeys(...args) {
+      try {
+        return await store.importKeys(...args);
+      } finally {
+        forgetAbsent();
+        await publish(ABSENT);
+      }
+    },
+    async holdsImportedKeys() {
+      if (!usable()) return store.holdsImportedKeys();
+      if (imported) return true;
+      const seen = changes;
+      const holds = await store.holdsImportedKeys();
+      if (changes === seen && usable()) imported = holds;
+      return holds;
+    },
+    // The key is unchanged but for the digest its secret is found by: the digest it had found it
+    // still, wherever it is held; the new one may be held as naming no key, everywhere.
+    rehashKey: changesCached(
+      async (...args: Parameters<KeyplaneStore['rehashKey']>) => {
+        try {
+          await store.rehashKey(...args);
+        } finally {
+          forget(args[0]);
+        }
+      },
+      (_id, rehash) => `${ABSENT_DIGEST}${rehash.secretHash}`,
+    ),
+    updateRole: changesCached(
+      (...args: Parameters<KeyplaneStore['updateRole']>) => store.updateRole(...args),
+      (_organizationId, id) => `${ROLE}${id}`,
+    ),
+    deleteRole: changesCached(
+      (...args: Parameters<KeyplaneStore['deleteRole']>) => store.deleteRole(...args),
+      (_organizationId, id) => `${ROLE}${id}`,
+    ),
+    updateIdentity: changesCached(
+      (...args: Parameters<KeyplaneStore['updateIdentity']>) => store.updateIdentity(...args),
+      (_organizationId, id) => `${IDENTITY}${id}`,
+    ),
+    deleteIdentity: changesCached(
+      (...args: Parameters<KeyplaneStore['deleteIdentity']>) => store.deleteIdentity(...args),
+      (_organizationId, id) => `${IDENTITY}${id}`,
+    ),
+    insertRole: touchesNothingCached('insertRole'),
+    findRole: touchesNothingCached('findRole'),
+    findRolesByName: touchesNothingCached('findRolesByName'),
+    listRoles: touchesNothingCached('listRoles'),
+    insertIdentity: touchesNothingCached('insertIdentity'),
+    findIdentity: touchesNothingCached('findIdentity'),
+    listIdentities: touchesNothingCached('listIdentities'),
     listKeys: touchesNothingCached('listKeys'),
     countKeys: touchesNothingCached('countKeys'),
     insertApplication: touchesNothingCached('insertApplication'),

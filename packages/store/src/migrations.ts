@@ -122,6 +122,43 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       alter table api_keys add column ip_allowlist jsonb;
     `,
   },
+  {
+    version: 8,
+    name: 'roles and identities',
+    sql: `
+      create table roles (
+        id uuid primary key,
+        organization_id uuid not null references organizations (id) on delete cascade,
+        name text not null,
+        grants jsonb not null default '[]'::jsonb,
+        created_at timestamptz not null,
+        updated_at timestamptz not null,
+        unique (organization_id, name)
+      );
+      create index roles_by_organization on roles (organization_id, created_at, id);
+
+      create table identities (
+        id uuid primary key,
+        organization_id uuid not null references organizations (id) on delete cascade,
+        external_id text not null,
+        meta jsonb,
+        created_at timestamptz not null,
+        updated_at timestamptz not null,
+        unique (organization_id, external_id)
+      );
+      create index identities_by_organization on identities (organization_id, created_at, id);
+
+      alter table api_keys add column identity_id uuid references identities (id);
+      create index api_keys_by_identity on api_keys (identity_id) where identity_id is not null;
+
+      create table key_roles (
+        key_id uuid not null references api_keys (id) on delete cascade,
+        role_id uuid not null references roles (id) on delete cascade,
+        primary key (key_id, role_id)
+      );
+      create index key_roles_by_role on key_roles (role_id);
+    `,
+  },
 ];
 
 /** Serializes migrations of instances starting together on one database. */

@@ -14,6 +14,9 @@ export interface Database {
   settings: SettingsTable;
   schema_migrations: SchemaMigrationsTable;
   keyplane_instances: InstancesTable;
+  roles: RolesTable;
+  identities: IdentitiesTable;
+  key_roles: KeyRolesTable;
 }
 
 /** A jsonb value given as a parameter: its JSON text cast to jsonb, made by `jsonb()` only. */
@@ -77,6 +80,34 @@ export interface ApiKeysTable {
   meta: NullableJsonb<Readonly<Record<string, unknown>>>;
   /** Migration 7. */
   ip_allowlist: NullableJsonb<readonly string[]>;
+  /** Migration 8. */
+  identity_id: string | null;
+}
+
+/** Migration 8. */
+export interface RolesTable {
+  id: string;
+  organization_id: string;
+  name: string;
+  grants: JsonbWithDefault<readonly Grant[]>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 8. */
+export interface IdentitiesTable {
+  id: string;
+  organization_id: string;
+  external_id: string;
+  meta: NullableJsonb<Readonly<Record<string, unknown>>>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** Migration 8: the roles each key holds. */
+interface KeyRolesTable {
+  key_id: string;
+  role_id: string;
 }
 
 interface AuditEventsTable {

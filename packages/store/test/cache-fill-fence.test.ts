@@ -80,6 +80,8 @@ async function insertKey(store: KeyplaneStore, secretHash: string): Promise<ApiK
       expiresAt: null,
       meta: null,
       ipAllowlist: null,
+      externalId: null,
+      roleIds: [],
     },
     audit(organization.id, id, 'api_key.created'),
     1_000,

@@ -26,6 +26,8 @@ function countingStore() {
     secretGeneration: 1,
     meta: null,
     ipAllowlist: null,
+    identity: null,
+    roles: [],
   });
   const store = {
     async findKeyBySecretHash(hash: string): Promise<KeyBySecret | null> {

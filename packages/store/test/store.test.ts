@@ -114,6 +114,8 @@ describe.each(KINDS)('the %s store', (kind) => {
       expiresAt: null,
       meta: null,
       ipAllowlist: null,
+      externalId: null,
+      roleIds: [],
       ...overrides,
     };
   }

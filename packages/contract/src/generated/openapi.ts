@@ -184,6 +184,145 @@ export interface paths {
         patch: operations["keyplaneUpdateKey"];
         trace?: never;
     };
+    "/v1/keys/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import API keys
+         * @description Stores keys of another system, all of them or none, by the SHA-256 that system kept of
+         *     each secret (`hash.value`, 64 hex digits or base64), at most 1,000 per call. Each key
+         *     takes any field of the create-key call but `prefix`. From then on the original secret
+         *     verifies everywhere, whatever its format, and authenticates as any key does; its first
+         *     successful use stores it under keyplane's own digest (and shows its `start`). A secret
+         *     stored already is a 409, and nothing is imported.
+         */
+        post: operations["keyplaneImportKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/roles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List roles
+         * @description The roles of the caller's organization, oldest first, in pages linked by `nextCursor`.
+         */
+        get: operations["keyplaneListRoles"];
+        put?: never;
+        /**
+         * Create a role
+         * @description A named set of permissions. A key holding the role (`roles` on the key) may do what the
+         *     role's permissions and its own allow together. A role can hold no permission its
+         *     creator does not hold; names are unique in the organization (409).
+         */
+        post: operations["keyplaneCreateRole"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/roles/{role}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a role
+         * @description One role of the caller's organization, by its id or its name.
+         */
+        get: operations["keyplaneGetRole"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a role
+         * @description Deletes the role: every key holding it loses its permissions, on every instance, before
+         *     this call is answered.
+         */
+        delete: operations["keyplaneDeleteRole"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a role
+         * @description Renames the role or replaces its permissions (the whole list). Adding permissions needs
+         *     them held. Every key holding the role has the change on its very next request, on every
+         *     instance, before this call is answered.
+         */
+        patch: operations["keyplaneUpdateRole"];
+        trace?: never;
+    };
+    "/v1/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List identities
+         * @description The identities of the caller's organization, oldest first, in pages linked by `nextCursor`.
+         */
+        get: operations["keyplaneListIdentities"];
+        put?: never;
+        /**
+         * Create an identity
+         * @description The platform's customer, named by the platform's own id for it (`externalId`, unique in
+         *     the organization: 409), with metadata every key of it shares. Keys created with an
+         *     `externalId` create their identity when it does not exist yet.
+         */
+        post: operations["keyplaneCreateIdentity"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/identities/{identity}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an identity
+         * @description One identity of the caller's organization, by its id or its external id.
+         */
+        get: operations["keyplaneGetIdentity"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an identity
+         * @description Deletes the identity. One that still has keys is refused with 409, unless
+         *     `deleteKeys=true` (which needs `api_keys.delete` too): its keys are then deleted with it,
+         *     and stop working on every instance before the answer.
+         */
+        delete: operations["keyplaneDeleteIdentity"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an identity
+         * @description Changes its external id or its metadata; every key of it shows the change on its next
+         *     verification, on every instance.
+         */
+        patch: operations["keyplaneUpdateIdentity"];
+        trace?: never;
+    };
     "/v1/keys/verify": {
         parameters: {
             query?: never;
@@ -708,6 +847,12 @@ export interface components {
              */
             applicationId?: string;
             permissions?: components["schemas"]["KeyplanePermissionList"];
+            /** @description The roles the key holds, by name; it may do what they allow besides its own permissions. */
+            roles?: components["schemas"]["KeyplaneRoleName"][];
+            /** @description The platform's own id of the customer the key belongs to; its identity is created when new; `null` for none. */
+            externalId?: string | null;
+            /** @description Written before `_` at the start of the secret in place of `kp` (the checksum is kept), so that scanners can tell the platform's keys. */
+            prefix?: string;
             /**
              * @description Whether the key works from the start (`true` when omitted).
              * @default true
@@ -739,6 +884,10 @@ export interface components {
             /** @description Name of the key. */
             name?: string;
             permissions?: components["schemas"]["KeyplanePermissionList"];
+            /** @description The roles the key holds from now on, by name, in place of those it holds; `null`, none. */
+            roles?: components["schemas"]["KeyplaneRoleName"][] | null;
+            /** @description The platform's own id of the customer the key belongs to; its identity is created when new; `null` for none. */
+            externalId?: string | null;
             /** @description Whether the key works. */
             enabled?: boolean;
             /**
@@ -813,6 +962,9 @@ export interface components {
             } | null;
             /** @description Where the key may be used from; `null` when anywhere. */
             ipAllowlist: string[] | null;
+            /** @description The roles the key holds, by name. */
+            roles: string[];
+            identity: components["schemas"]["KeyplaneKeyIdentity"];
         };
         /** @description A new API key, with its secret, shown only this once. */
         KeyplaneCreatedKey: components["schemas"]["KeyplaneKey"] & {
@@ -850,6 +1002,8 @@ export interface components {
              * @example 203.0.113.7
              */
             ip?: string;
+            /** @description Labels of this verification, kept for the platform's analytics (at most 10 of 128 characters). */
+            tags?: string[];
         };
         /**
          * @description Outcome of a verification. `valid` and `code` are always present; the other
@@ -879,8 +1033,11 @@ export interface components {
             applicationId?: string;
             /** @description Name of the key. */
             name?: string;
-            /** @description Permissions of the key; `null` when the key is unrestricted. */
+            /** @description What the key may do (its own permissions and its roles'); `null` when the key is unrestricted. */
             permissions?: string[] | null;
+            /** @description The roles the key holds, by name. */
+            roles?: string[];
+            identity?: components["schemas"]["KeyplaneKeyIdentity"];
             /**
              * Format: date-time
              * @description Time the key stops working; `null` when it never expires.
@@ -890,6 +1047,95 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             } | null;
+        };
+        KeyplaneRoleName: string;
+        /** @description The identity the key belongs to; `null` when none. */
+        KeyplaneKeyIdentity: {
+            /** Format: uuid */
+            identityId: string;
+            externalId: string;
+            meta: {
+                [key: string]: unknown;
+            } | null;
+        } | null;
+        /** @description What the role allows, `resource.action` or `resource.action:target`. */
+        KeyplaneRolePermissions: string[];
+        /** @description Body of the create-role call. */
+        KeyplaneRoleRequest: {
+            name: components["schemas"]["KeyplaneRoleName"];
+            permissions: components["schemas"]["KeyplaneRolePermissions"];
+        };
+        /** @description Body of the update-role call; only the fields sent change. */
+        KeyplaneRoleUpdate: {
+            name?: components["schemas"]["KeyplaneRoleName"];
+            permissions?: components["schemas"]["KeyplaneRolePermissions"];
+        };
+        /** @description A named set of permissions. */
+        KeyplaneRole: {
+            /** Format: uuid */
+            roleId: string;
+            name: string;
+            permissions: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description A page of roles, oldest first. */
+        KeyplaneRoleList: {
+            data: components["schemas"]["KeyplaneRole"][];
+            /** @description Cursor of the next page; `null` on the last page. */
+            nextCursor: string | null;
+        };
+        /** @description The platform's own data on the customer, any JSON object of at most 4 KiB; `null` for none. */
+        KeyplaneIdentityMeta: {
+            [key: string]: unknown;
+        } | null;
+        /** @description Body of the create-identity call. */
+        KeyplaneIdentityRequest: {
+            externalId: string;
+            meta?: components["schemas"]["KeyplaneIdentityMeta"];
+        };
+        /** @description Body of the update-identity call; only the fields sent change. */
+        KeyplaneIdentityUpdate: {
+            externalId?: string;
+            meta?: components["schemas"]["KeyplaneIdentityMeta"];
+        };
+        /** @description A customer of the platform, whose keys share its metadata. */
+        KeyplaneIdentity: {
+            /** Format: uuid */
+            identityId: string;
+            externalId: string;
+            meta: {
+                [key: string]: unknown;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        /** @description A page of identities, oldest first. */
+        KeyplaneIdentityList: {
+            data: components["schemas"]["KeyplaneIdentity"][];
+            /** @description Cursor of the next page; `null` on the last page. */
+            nextCursor: string | null;
+        };
+        /** @description A key of another system, with any field of the create-key call but `prefix` (refused: an imported key keeps its secret). */
+        KeyplaneImportedKey: components["schemas"]["KeyplaneKeyRequest"] & {
+            hash: {
+                /** @constant */
+                algorithm: "sha256";
+                /** @description The SHA-256 of the secret, as 64 hex digits or base64. */
+                value: string;
+            };
+        };
+        /** @description Body of the import call. */
+        KeyplaneImportRequest: {
+            keys: components["schemas"]["KeyplaneImportedKey"][];
+        };
+        /** @description The ids of the imported keys, in the order given. */
+        KeyplaneImported: {
+            keyIds: string[];
         };
         /** @description Body of the rotate call. May be omitted. */
         KeyplaneRotateRequest: {
@@ -931,7 +1177,7 @@ export interface components {
              * @description What was done.
              * @enum {string}
              */
-            action: "api_key.created" | "api_key.updated" | "api_key.enabled" | "api_key.disabled" | "api_key.rotated" | "api_key.deleted" | "application.created" | "organization.created";
+            action: "api_key.created" | "api_key.updated" | "api_key.enabled" | "api_key.disabled" | "api_key.rotated" | "api_key.deleted" | "api_key.imported" | "role.created" | "role.updated" | "role.deleted" | "identity.created" | "identity.updated" | "identity.deleted" | "application.created" | "organization.created";
             /**
              * Format: uuid
              * @description Id of the API key that made the change; `null` for the root credential.
@@ -1838,6 +2084,24 @@ export interface components {
                 "application/problem+json": components["schemas"]["KeyplaneProblem"];
             };
         };
+        /** @description Conflict. The name or id is taken, or the resource is still in use. */
+        KeyplaneConflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "about:blank",
+                 *       "title": "Conflict",
+                 *       "status": 409,
+                 *       "detail": "The organization already has a role of that name."
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["KeyplaneProblem"];
+            };
+        };
         /** @description Not Acceptable. The client accepts no JSON media type. */
         KeyplaneNotAcceptable: {
             headers: {
@@ -2593,6 +2857,16 @@ export interface components {
         KeyplaneKeyLimit: number;
         /** @description Only the keys of this application. */
         KeyplaneApplicationFilter: string;
+        /** @description Only the keys of the identity of this external id. */
+        KeyplaneExternalIdFilter: string;
+        /** @description Maximum number of items to return. */
+        KeyplanePageLimit: number;
+        /** @description Id or name of the role. */
+        KeyplaneRole: string;
+        /** @description Id or external id of the identity. */
+        KeyplaneIdentity: string;
+        /** @description `true`: delete the identity's keys with it. */
+        KeyplaneDeleteKeys: "true" | "false";
         /** @description Opaque cursor from a previous response's `nextCursor`; omitted for the first page. */
         KeyplaneCursor: string;
         /** @description Return the response pretty printed */
@@ -2812,6 +3086,8 @@ export interface operations {
             query?: {
                 /** @description Only the keys of this application. */
                 applicationId?: components["parameters"]["KeyplaneApplicationFilter"];
+                /** @description Only the keys of the identity of this external id. */
+                externalId?: components["parameters"]["KeyplaneExternalIdFilter"];
                 /** @description Maximum number of API keys to return. */
                 limit?: components["parameters"]["KeyplaneKeyLimit"];
                 /** @description Opaque cursor from a previous response's `nextCursor`; omitted for the first page. */
@@ -3073,6 +3349,379 @@ export interface operations {
             403: components["responses"]["KeyplaneForbidden"];
             404: components["responses"]["KeyplaneNotFound"];
             406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneImportKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyplaneImportRequest"];
+            };
+        };
+        responses: {
+            /** @description The keys were imported. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyplaneImported"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            409: components["responses"]["KeyplaneConflict"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneListRoles: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of items to return. */
+                limit?: components["parameters"]["KeyplanePageLimit"];
+                /** @description Opaque cursor from a previous response's `nextCursor`; omitted for the first page. */
+                cursor?: components["parameters"]["KeyplaneCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of roles. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyplaneRoleList"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneCreateRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyplaneRoleRequest"];
+            };
+        };
+        responses: {
+            /** @description The role was created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyplaneRole"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            409: components["responses"]["KeyplaneConflict"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneGetRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id or name of the role. */
+                role: components["parameters"]["KeyplaneRole"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The role. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyplaneRole"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneDeleteRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id or name of the role. */
+                role: components["parameters"]["KeyplaneRole"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The role was deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneUpdateRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id or name of the role. */
+                role: components["parameters"]["KeyplaneRole"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyplaneRoleUpdate"];
+            };
+        };
+        responses: {
+            /** @description The role as it now is. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyplaneRole"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            409: components["responses"]["KeyplaneConflict"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneListIdentities: {
+        parameters: {
+            query?: {
+                /** @description Maximum number of items to return. */
+                limit?: components["parameters"]["KeyplanePageLimit"];
+                /** @description Opaque cursor from a previous response's `nextCursor`; omitted for the first page. */
+                cursor?: components["parameters"]["KeyplaneCursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of identities. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyplaneIdentityList"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneCreateIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyplaneIdentityRequest"];
+            };
+        };
+        responses: {
+            /** @description The identity was created. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyplaneIdentity"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            409: components["responses"]["KeyplaneConflict"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneGetIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id or external id of the identity. */
+                identity: components["parameters"]["KeyplaneIdentity"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identity. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyplaneIdentity"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneDeleteIdentity: {
+        parameters: {
+            query?: {
+                /** @description `true`: delete the identity's keys with it. */
+                deleteKeys?: components["parameters"]["KeyplaneDeleteKeys"];
+            };
+            header?: never;
+            path: {
+                /** @description Id or external id of the identity. */
+                identity: components["parameters"]["KeyplaneIdentity"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The identity was deleted. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            409: components["responses"]["KeyplaneConflict"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneUpdateIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id or external id of the identity. */
+                identity: components["parameters"]["KeyplaneIdentity"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["KeyplaneIdentityUpdate"];
+            };
+        };
+        responses: {
+            /** @description The identity as it now is. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyplaneIdentity"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            409: components["responses"]["KeyplaneConflict"];
             413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
             429: components["responses"]["KeyplaneTooManyRequests"];

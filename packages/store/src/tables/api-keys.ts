@@ -1,4 +1,17 @@
-import type { Access, ApiKey, Grant, KeyChanges, KeyMeta, KeyOrder, KeyQuery, NewKey, Rotation } from '@keyplane/core';
+import type {
+  Access,
+  ApiKey,
+  Grant,
+  KeyChanges,
+  KeyIdentity,
+  KeyMeta,
+  KeyOrder,
+  KeyQuery,
+  KeyRole,
+  NewKey,
+  Rehash,
+  Rotation,
+} from '@keyplane/core';
 import { type Selectable, sql } from 'kysely';
 import { builder, first, jsonb, run } from '../query.js';
 import type { ApiKeysTable } from '../schema.js';
@@ -29,7 +42,23 @@ export const KEY_COLUMNS = [
 
 export type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof KEY_COLUMNS)[number]>;
 
-export const toKey = (row: KeyRow): ApiKey => ({
+/**
+ * What a key is read with besides its columns: its identity and its roles, by name, each read
+ * by its own index. `api_keys` names the key's row in the statement.
+ */
+export const KEY_RELATIONS = [
+  sql<KeyIdentity | null>`(select json_build_object('id', i.id, 'externalId', i.external_id, 'meta', i.meta)
+    from identities i where i.id = api_keys.identity_id)`.as('identity'),
+  sql<KeyRole[]>`(select coalesce(json_agg(json_build_object('id', r.id, 'name', r.name, 'grants', r.grants)
+    order by r.name), '[]'::json) from key_roles kr join roles r on r.id = kr.role_id where kr.key_id = api_keys.id)`.as(
+    'roles',
+  ),
+];
+
+type Relations = { identity: KeyIdentity | null; roles: KeyRole[] };
+
+/** A key as read; a key just inserted has neither identity nor roles yet. */
+export const toKey = (row: KeyRow & Partial<Relations>): ApiKey => ({
   id: row.id,
   organizationId: row.organization_id,
   applicationId: row.application_id,
@@ -48,6 +77,8 @@ export const toKey = (row: KeyRow): ApiKey => ({
   secretGeneration: row.secret_generation,
   meta: row.meta,
   ipAllowlist: row.ip_allowlist,
+  identity: row.identity ?? null,
+  roles: row.roles ?? [],
 });
 
 /** A key's metadata as written: its JSON, or null. */
@@ -59,40 +90,46 @@ export const allowlistOf = (list: readonly string[] | null) => (list === null ? 
 export const grantsOf = (access: Access) => jsonb<readonly Grant[]>(access.restricted ? access.grants : []);
 
 /** The key as a change wrote it (the row it names exists: it is locked). */
-const changed = (row: KeyRow | undefined): ApiKey => toKey(row as KeyRow);
+const changed = (row: (KeyRow & Relations) | undefined): ApiKey => toKey(row as KeyRow & Relations);
+
+const selectKeys = () => builder.selectFrom('api_keys').select(KEY_COLUMNS).select(KEY_RELATIONS);
 
 const selectKey = (organizationId: string, id: string) =>
-  builder.selectFrom('api_keys').select(KEY_COLUMNS).where('organization_id', '=', organizationId).where('id', '=', id);
+  selectKeys().where('organization_id', '=', organizationId).where('id', '=', id);
 
 const updateKey = (organizationId: string, id: string) =>
   builder.updateTable('api_keys').where('organization_id', '=', organizationId).where('id', '=', id);
 
+/** A key's row as inserted. */
+export const keyRow = (key: NewKey, identityId: string | null) => ({
+  id: key.id,
+  organization_id: key.organizationId,
+  application_id: key.applicationId,
+  name: key.name,
+  status: key.status,
+  secret_hash: key.secretHash,
+  hint: key.hint,
+  last_four: key.lastFour,
+  restricted: key.access.restricted,
+  grants: grantsOf(key.access),
+  created_by: key.createdBy,
+  created_at: key.createdAt,
+  updated_at: key.createdAt,
+  expires_at: key.expiresAt,
+  meta: metaOf(key.meta),
+  ip_allowlist: allowlistOf(key.ipAllowlist),
+  identity_id: identityId,
+});
+
+/** Inserts a key with neither identity nor roles (an organization's first key). */
 export async function insertKey(tx: SqlExecutor, key: NewKey): Promise<ApiKey> {
-  const row = await first(
-    tx,
-    builder
-      .insertInto('api_keys')
-      .values({
-        id: key.id,
-        organization_id: key.organizationId,
-        application_id: key.applicationId,
-        name: key.name,
-        status: key.status,
-        secret_hash: key.secretHash,
-        hint: key.hint,
-        last_four: key.lastFour,
-        restricted: key.access.restricted,
-        grants: grantsOf(key.access),
-        created_by: key.createdBy,
-        created_at: key.createdAt,
-        updated_at: key.createdAt,
-        expires_at: key.expiresAt,
-        meta: metaOf(key.meta),
-        ip_allowlist: allowlistOf(key.ipAllowlist),
-      })
-      .returning(KEY_COLUMNS),
-  );
-  return changed(row);
+  const row = await first(tx, builder.insertInto('api_keys').values(keyRow(key, null)).returning(KEY_COLUMNS));
+  return toKey(row as KeyRow);
+}
+
+/** Inserts keys in one statement; their roles and identities are the caller's to set. */
+export async function insertKeys(tx: SqlExecutor, rows: readonly ReturnType<typeof keyRow>[]): Promise<void> {
+  if (rows.length > 0) await run(tx, builder.insertInto('api_keys').values([...rows]));
 }
 
 export async function findKeyById(executor: SqlExecutor, organizationId: string, id: string): Promise<ApiKey | null> {
@@ -110,9 +147,7 @@ export async function findKeyForUpdate(tx: SqlExecutor, organizationId: string, 
 export async function findKeyBySecretHash(executor: SqlExecutor, secretHash: string) {
   const row = await first(
     executor,
-    builder
-      .selectFrom('api_keys')
-      .select(KEY_COLUMNS)
+    selectKeys()
       .select((eb) => eb('secret_hash', '=', secretHash).as('is_current'))
       .where((eb) => eb.or([eb('secret_hash', '=', secretHash), eb('previous_secret_hash', '=', secretHash)])),
   );
@@ -121,8 +156,9 @@ export async function findKeyBySecretHash(executor: SqlExecutor, secretHash: str
 
 /** Keyset pagination over (created_at, id), in either order, from either side of a cursor. */
 export async function listKeys(executor: SqlExecutor, organizationId: string, query: KeyQuery): Promise<ApiKey[]> {
-  let select = builder.selectFrom('api_keys').select(KEY_COLUMNS).where('organization_id', '=', organizationId);
+  let select = selectKeys().where('organization_id', '=', organizationId);
   if (query.applicationId !== undefined) select = select.where('application_id', '=', query.applicationId);
+  if (query.identityId !== undefined) select = select.where('identity_id', '=', query.identityId);
   const cursor = query.after ?? query.before;
   // Paging "before" a cursor walks the other way and turns the page round afterwards.
   const reverse = query.before !== undefined;
@@ -175,9 +211,32 @@ export async function changeKey(
         ...(change.expiresAt !== undefined ? { expires_at: change.expiresAt } : {}),
         updated_at: change.updatedAt,
       })
-      .returning(KEY_COLUMNS),
+      .returning(KEY_COLUMNS)
+      .returning(KEY_RELATIONS),
   );
   return changed(row);
+}
+
+/** Links the key to an identity, or to none. */
+export async function setKeyIdentity(
+  tx: SqlExecutor,
+  organizationId: string,
+  id: string,
+  identityId: string | null,
+): Promise<void> {
+  await run(tx, updateKey(organizationId, id).set({ identity_id: identityId }));
+}
+
+/** Stores an imported key's secret under keyplane's digest, if it is still stored under the imported one. */
+export async function rehashKey(executor: SqlExecutor, id: string, rehash: Rehash): Promise<void> {
+  await run(
+    executor,
+    builder
+      .updateTable('api_keys')
+      .set({ secret_hash: rehash.secretHash, hint: rehash.hint, last_four: rehash.lastFour })
+      .where('id', '=', id)
+      .where('secret_hash', '=', rehash.from),
+  );
 }
 
 /** Gives the key its next secret; the replaced one keeps working until its grace ends, if it has one. */
@@ -200,7 +259,8 @@ export async function rotateKey(
         rotated_at: rotation.rotatedAt,
         secret_generation: eb('secret_generation', '+', 1),
       }))
-      .returning(KEY_COLUMNS),
+      .returning(KEY_COLUMNS)
+      .returning(KEY_RELATIONS),
   );
   return changed(row);
 }
@@ -224,4 +284,18 @@ export async function recordKeyUsage(
       }))
       .whereRef('key.id', '=', 'used.id'),
   );
+}
+
+/** The organization's keys of these ids, in creation order. */
+export async function listKeysById(executor: SqlExecutor, organizationId: string, ids: readonly string[]) {
+  if (ids.length === 0) return [];
+  const rows = await run(
+    executor,
+    selectKeys()
+      .where('organization_id', '=', organizationId)
+      .where('id', 'in', ids)
+      .orderBy('created_at')
+      .orderBy('id'),
+  );
+  return rows.map(toKey);
 }

@@ -35,6 +35,7 @@ const auditValues = (eb: ExpressionBuilder<any, any>, event: AuditEvent) => [
 export async function insertKeyWithinQuota(
   tx: SqlExecutor,
   key: NewKey,
+  identityId: string | null,
   event: AuditEvent,
   quota: number,
 ): Promise<ApiKey | null> {
@@ -69,6 +70,7 @@ export async function insertKeyWithinQuota(
             'expires_at',
             'meta',
             'ip_allowlist',
+            'identity_id',
           ])
           .expression((eb) =>
             eb
@@ -90,6 +92,7 @@ export async function insertKeyWithinQuota(
                 typed(key.expiresAt, 'timestamptz').as('expires_at'),
                 typed(key.meta === null ? null : JSON.stringify(key.meta), 'jsonb').as('meta'),
                 typed(key.ipAllowlist === null ? null : JSON.stringify(key.ipAllowlist), 'jsonb').as('ip_allowlist'),
+                typed(identityId, 'uuid').as('identity_id'),
               ]),
           )
           .returning(KEY_COLUMNS),

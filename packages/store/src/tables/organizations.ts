@@ -33,3 +33,17 @@ export async function findOrganization(executor: SqlExecutor, id: string): Promi
   );
   return row ? { id: row.id, name: row.name, createdAt: row.created_at } : null;
 }
+
+/** Counts `added` more keys unless that takes the organization past `quota`; true when counted. */
+export async function countKeys(tx: SqlExecutor, id: string, added: number, quota: number): Promise<boolean> {
+  const row = await first(
+    tx,
+    builder
+      .updateTable('organizations')
+      .set((eb) => ({ key_count: eb('key_count', '+', added) }))
+      .where('id', '=', id)
+      .where((eb) => eb(eb('key_count', '+', added), '<=', quota))
+      .returning('id'),
+  );
+  return row !== undefined;
+}

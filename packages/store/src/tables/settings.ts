@@ -13,3 +13,8 @@ export async function putSettingIfAbsent(executor: SqlExecutor, name: string, va
   const row = await first(executor, builder.selectFrom('settings').select('value').where('name', '=', name));
   return (row as { value: string }).value;
 }
+
+export async function findSetting(executor: SqlExecutor, name: string): Promise<string | null> {
+  const row = await first(executor, builder.selectFrom('settings').select('value').where('name', '=', name));
+  return row?.value ?? null;
+}

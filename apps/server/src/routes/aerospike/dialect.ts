@@ -11,6 +11,7 @@ const ANSWERS: Record<ApiError['kind'], { status: number; code: string }> = {
   unsupported_media_type: { status: 400, code: 'invalid_request' },
   payload_too_large: { status: 413, code: 'payload_too_large' },
   quota_exceeded: { status: 403, code: 'quota_exceeded' },
+  conflict: { status: 409, code: 'conflict' },
   method_not_allowed: { status: 405, code: 'method_not_allowed' },
   not_acceptable: { status: 406, code: 'not_acceptable' },
   rate_limited: { status: 429, code: 'too_many_requests' },

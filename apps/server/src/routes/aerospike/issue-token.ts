@@ -113,6 +113,7 @@ function renderOAuthError(c: Context<AppEnv>, error: ApiError): Response {
     case 'unsupported_media_type':
     case 'not_found':
     case 'quota_exceeded':
+    case 'conflict':
     case 'method_not_allowed':
       return oauth(400, 'invalid_request');
     // What keyplane adds to every operation answers with its own status, in the error body the

@@ -11,6 +11,7 @@ const ANSWERS: Record<ApiError['kind'], { status: number; errorCode: string; mes
   unsupported_media_type: { status: 422, errorCode: 'VALIDATION_ERROR' },
   payload_too_large: { status: 413, errorCode: 'PAYLOAD_TOO_LARGE' },
   quota_exceeded: { status: 403, errorCode: 'API_KEY_QUOTA_EXCEEDED' },
+  conflict: { status: 409, errorCode: 'CONFLICT' },
   method_not_allowed: { status: 405, errorCode: 'METHOD_NOT_ALLOWED' },
   not_acceptable: { status: 406, errorCode: 'NOT_ACCEPTABLE' },
   rate_limited: { status: 429, errorCode: 'TOO_MANY_REQUESTS' },

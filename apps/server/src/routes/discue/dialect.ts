@@ -22,6 +22,8 @@ function statusOf(error: ApiError): number {
       return 402;
     case 'unsupported_media_type':
       return 415;
+    case 'conflict':
+      return 409;
     case 'invalid':
       // A malformed id or query flag is a bad request; a well-formed body that breaks
       // the schema is unprocessable.

@@ -12,6 +12,7 @@ const ANSWERS: Record<ApiError['kind'], { status: number; message?: string }> = 
   unsupported_media_type: { status: 400, message: 'The request body must be application/json' },
   payload_too_large: { status: 413, message: 'The request body is too large' },
   quota_exceeded: { status: 403 },
+  conflict: { status: 409 },
   method_not_allowed: { status: 405 },
   not_acceptable: { status: 406 },
   rate_limited: { status: 429 },

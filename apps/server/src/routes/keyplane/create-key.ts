@@ -25,6 +25,9 @@ export const createKey = defineOperation(route, async (c) => {
     expiresAt: expiresAt === null ? null : new Date(expiresAt),
     meta,
     ipAllowlist: body.ipAllowlist ?? null,
+    roles: body.roles ?? [],
+    externalId: body.externalId ?? null,
+    ...(body.prefix === undefined ? {} : { prefix: body.prefix }),
     ...(applicationId === undefined ? {} : { applicationId }),
   });
   if (!created.ok) return created;

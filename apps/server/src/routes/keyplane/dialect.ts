@@ -9,6 +9,7 @@ const STATUS: Record<ApiError['kind'], number> = {
   invalid: 400,
   malformed: 400,
   quota_exceeded: 403,
+  conflict: 409,
   method_not_allowed: 405,
   not_acceptable: 406,
   unsupported_media_type: 415,

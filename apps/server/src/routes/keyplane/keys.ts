@@ -5,6 +5,7 @@ import {
   allowlistEntryProblem,
   formatPermissions,
   type Grant,
+  KEY_PREFIX_PATTERN,
   MAX_ALLOWLIST_ENTRIES,
   normalizeGrants,
   parsePermission,
@@ -22,8 +23,8 @@ import {
 /** The most a key's metadata may take, as JSON text. */
 const MAX_META_BYTES = 4_096;
 
-/** The platform's own data on a key: a JSON object of at most 4 KiB, kept as it is given. */
-const Meta = z
+/** The platform's own data on a key or identity: a JSON object of at most 4 KiB, kept as it is given. */
+export const Meta = z
   .record(z.string(), z.unknown())
   .refine((meta) => Buffer.byteLength(JSON.stringify(meta)) <= MAX_META_BYTES, 'At most 4 KiB of JSON.')
   .refine(isStorableJson, 'Must not contain NUL characters or unpaired surrogates.');
@@ -47,10 +48,25 @@ const PermissionList = permissionStrings.max(50).nullable();
 
 export const keyIdParams = z.object({ keyId: resourceId });
 
+/** A role's name: what keys and permission checks name it by. */
+export const RoleName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'Letters, digits, and _ . : - after the first character.');
+
+/** The platform's own id of a customer (a user, an organization of theirs). */
+export const ExternalId = storedText(255).min(1);
+
+const RoleNames = z.array(RoleName).max(50);
+
 export const KeyRequest = z.object({
   name: storedText(255).min(1),
   applicationId: resourceId.optional(),
   permissions: PermissionList.optional(),
+  roles: RoleNames.optional(),
+  externalId: ExternalId.nullable().optional(),
+  prefix: z.string().regex(KEY_PREFIX_PATTERN, '1 to 16 of a-z, 0-9 and _.').optional(),
   enabled: z.boolean().optional(),
   expiresAt: futureTimestamp.nullable().optional(),
   meta: Meta.nullable().optional(),
@@ -60,6 +76,8 @@ export const KeyRequest = z.object({
 export const KeyUpdate = z.object({
   name: storedText(255).min(1).optional(),
   permissions: PermissionList.optional(),
+  roles: RoleNames.nullable().optional(),
+  externalId: ExternalId.nullable().optional(),
   enabled: z.boolean().optional(),
   expiresAt: futureTimestamp.nullable().optional(),
   meta: Meta.nullable().optional(),
@@ -79,7 +97,21 @@ export const Key = z.object({
   lastUsedAt: timestamp.nullable(),
   meta: z.record(z.string(), z.unknown()).nullable(),
   ipAllowlist: z.array(z.string()).nullable(),
+  roles: z.array(z.string()),
+  identity: z
+    .object({ identityId: z.uuid(), externalId: z.string(), meta: z.record(z.string(), z.unknown()).nullable() })
+    .nullable(),
 });
+
+/** A key's identity as keyplane shows it. */
+export const identityOf = (key: ApiKey) =>
+  key.identity === null
+    ? null
+    : {
+        identityId: key.identity.id,
+        externalId: key.identity.externalId,
+        meta: key.identity.meta === null ? null : { ...key.identity.meta },
+      };
 
 /** A key's access from keyplane's permission list: `null` is unrestricted. */
 export const accessOf = (permissions: readonly string[] | null): Access =>
@@ -101,5 +133,7 @@ export function toKey(key: ApiKey): z.output<typeof Key> {
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
     meta: key.meta === null ? null : { ...key.meta },
     ipAllowlist: key.ipAllowlist === null ? null : [...key.ipAllowlist],
+    roles: key.roles.map((role) => role.name),
+    identity: identityOf(key),
   };
 }

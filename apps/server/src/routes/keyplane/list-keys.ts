@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { withJson } from '../../http/responses.js';
 import { resourceId } from '../../http/schemas.js';
-import { Key, toKey } from './keys.js';
+import { ExternalId, Key, toKey } from './keys.js';
 import { problems } from './schemas.js';
 
 const route = createRoute({
@@ -11,6 +11,7 @@ const route = createRoute({
   request: {
     query: z.object({
       applicationId: resourceId.optional(),
+      externalId: ExternalId.optional(),
       limit: z.coerce.number().int().min(1).max(100).default(50),
       cursor: z.string().max(500).optional(),
     }),
@@ -22,11 +23,12 @@ const route = createRoute({
 });
 
 export const listKeys = defineOperation(route, async (c) => {
-  const { applicationId, limit, cursor } = c.req.valid('query');
+  const { applicationId, externalId, limit, cursor } = c.req.valid('query');
   const page = await c.get('keyplane').listKeyPage(c.get('principal'), {
     order: 'asc',
     limit,
     ...(applicationId === undefined ? {} : { applicationId }),
+    ...(externalId === undefined ? {} : { externalId }),
     ...(cursor === undefined ? {} : { cursor }),
   });
   if (!page.ok) return page;

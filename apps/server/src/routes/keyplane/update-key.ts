@@ -13,11 +13,13 @@ const route = createRoute({
 
 /** Only the fields sent change; `permissions` replaces the whole list. */
 export const updateKey = defineOperation(route, async (c) => {
-  const { name, permissions, enabled, expiresAt, meta, ipAllowlist } = c.req.valid('json');
+  const { name, permissions, enabled, expiresAt, meta, ipAllowlist, roles, externalId } = c.req.valid('json');
   const updated = await c.get('keyplane').updateKey(c.get('principal'), c.req.valid('param').keyId, {
     ...(name === undefined ? {} : { name }),
     ...(meta === undefined ? {} : { meta }),
     ...(ipAllowlist === undefined ? {} : { ipAllowlist }),
+    ...(roles === undefined ? {} : { roles: roles ?? [] }),
+    ...(externalId === undefined ? {} : { externalId }),
     ...(permissions === undefined ? {} : { access: accessOf(permissions) }),
     ...(enabled === undefined ? {} : { status: enabled ? 'enabled' : 'disabled' }),
     ...(expiresAt === undefined ? {} : { expiresAt: expiresAt === null ? null : new Date(expiresAt) }),

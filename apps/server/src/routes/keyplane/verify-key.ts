@@ -4,6 +4,7 @@ import {
   allOf,
   formatPermissions,
   type Grant,
+  keyAccess,
   MAX_PERMISSION_QUERY_LENGTH,
   ok,
   type PermissionQuery,
@@ -13,7 +14,8 @@ import {
 } from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
-import { permissionStrings, timestamp } from '../../http/schemas.js';
+import { permissionStrings, storedText, timestamp } from '../../http/schemas.js';
+import { identityOf, Key } from './keys.js';
 import { problems } from './schemas.js';
 
 const route = createRoute({
@@ -31,6 +33,8 @@ const route = createRoute({
           .max(64)
           .refine((address) => isIP(address) !== 0, 'Must be an IPv4 or IPv6 address.')
           .optional(),
+        // Labels of this verification, for the platform's own analytics.
+        tags: z.array(storedText(128)).max(10).optional(),
       }),
     ),
   },
@@ -46,6 +50,8 @@ const route = createRoute({
         permissions: z.array(z.string()).nullable().optional(),
         expiresAt: timestamp.nullable().optional(),
         meta: z.record(z.string(), z.unknown()).nullable().optional(),
+        identity: Key.shape.identity.optional(),
+        roles: z.array(z.string()).optional(),
       }),
     ),
     ...problems([400, 401, 403, 415]),
@@ -77,19 +83,24 @@ export const verifyKey = defineOperation(route, async (c) => {
   if (!verified.ok) return verified;
   const { valid, code, key } = verified.value;
   c.get('metrics')?.verifications.inc({ code });
+  const access = key ? keyAccess(key) : null;
   return {
     status: 200,
-    body: key
-      ? {
-          valid,
-          code,
-          keyId: key.id,
-          applicationId: key.applicationId,
-          name: key.name,
-          permissions: key.access.restricted ? formatPermissions(key.access.grants) : null,
-          expiresAt: key.expiresAt?.toISOString() ?? null,
-          meta: key.meta === null ? null : { ...key.meta },
-        }
-      : { valid, code },
+    body:
+      key && access
+        ? {
+            valid,
+            code,
+            keyId: key.id,
+            applicationId: key.applicationId,
+            name: key.name,
+            // What the key may do: its own permissions and its roles'.
+            permissions: access.restricted ? formatPermissions(access.grants) : null,
+            expiresAt: key.expiresAt?.toISOString() ?? null,
+            meta: key.meta === null ? null : { ...key.meta },
+            identity: identityOf(key),
+            roles: key.roles.map((role) => role.name),
+          }
+        : { valid, code },
   };
 });
