@@ -55,20 +55,31 @@ describe('the merged contract', () => {
       'POST /api/v1/applications/{id}/api-keys',
     ]);
     expect(byDialect('keyplane')).toEqual([
+      'DELETE /v1/identities/{identity}',
       'DELETE /v1/keys/{keyId}',
+      'DELETE /v1/roles/{role}',
       'GET /healthz',
       'GET /metrics',
       'GET /openapi.json',
       'GET /readyz',
       'GET /v1/audit-events',
+      'GET /v1/identities',
+      'GET /v1/identities/{identity}',
       'GET /v1/keys',
       'GET /v1/keys/{keyId}',
+      'GET /v1/roles',
+      'GET /v1/roles/{role}',
+      'PATCH /v1/identities/{identity}',
       'PATCH /v1/keys/{keyId}',
+      'PATCH /v1/roles/{role}',
+      'POST /v1/identities',
       'POST /v1/keys',
+      'POST /v1/keys/import',
       'POST /v1/keys/verify',
       'POST /v1/keys/whoami',
       'POST /v1/keys/{keyId}/rotate',
       'POST /v1/organizations',
+      'POST /v1/roles',
     ]);
   });
 

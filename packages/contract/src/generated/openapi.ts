@@ -3125,7 +3125,9 @@ export interface operations {
                      *           "meta": {
                      *             "plan": "pro"
                      *           },
-                     *           "ipAllowlist": null
+                     *           "ipAllowlist": null,
+                     *           "roles": [],
+                     *           "identity": null
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3194,7 +3196,9 @@ export interface operations {
                      *       "meta": {
                      *         "plan": "pro"
                      *       },
-                     *       "ipAllowlist": null
+                     *       "ipAllowlist": null,
+                     *       "roles": [],
+                     *       "identity": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneCreatedKey"];
@@ -3247,7 +3251,9 @@ export interface operations {
                      *       "meta": {
                      *         "plan": "pro"
                      *       },
-                     *       "ipAllowlist": null
+                     *       "ipAllowlist": null,
+                     *       "roles": [],
+                     *       "identity": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3338,7 +3344,9 @@ export interface operations {
                      *       "meta": {
                      *         "plan": "pro"
                      *       },
-                     *       "ipAllowlist": null
+                     *       "ipAllowlist": null,
+                     *       "roles": [],
+                     *       "identity": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3364,6 +3372,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "keys": [
+                 *         {
+                 *           "name": "legacy-key",
+                 *           "hash": {
+                 *             "algorithm": "sha256",
+                 *             "value": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["KeyplaneImportRequest"];
             };
         };
@@ -3432,6 +3453,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "billing",
+                 *       "permissions": [
+                 *         "invoices.read",
+                 *         "invoices.write"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["KeyplaneRoleRequest"];
             };
         };
@@ -3531,6 +3561,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "permissions": [
+                 *         "invoices.read"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["KeyplaneRoleUpdate"];
             };
         };
@@ -3599,6 +3636,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "externalId": "cus_42",
+                 *       "meta": {
+                 *         "plan": "pro"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["KeyplaneIdentityRequest"];
             };
         };
@@ -3702,6 +3747,13 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "meta": {
+                 *         "plan": "enterprise"
+                 *       }
+                 *     }
+                 */
                 "application/json": components["schemas"]["KeyplaneIdentityUpdate"];
             };
         };
@@ -3824,7 +3876,9 @@ export interface operations {
                      *       "meta": {
                      *         "plan": "pro"
                      *       },
-                     *       "ipAllowlist": null
+                     *       "ipAllowlist": null,
+                     *       "roles": [],
+                     *       "identity": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];

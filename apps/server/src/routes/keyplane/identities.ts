@@ -1,10 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import type { Identity } from '@keyplane/core';
-import { canonicalClientId, timestamp } from '../../http/schemas.js';
+import { canonicalClientId, storedText, timestamp } from '../../http/schemas.js';
 import { ExternalId, Meta } from './keys.js';
 
 /** An identity by its id or its external id. */
-export const identityParams = z.object({ identity: z.string().min(1).max(255).transform(canonicalClientId) });
+export const identityParams = z.object({ identity: storedText(255).min(1).transform(canonicalClientId) });
 
 export const IdentityRequest = z.object({ externalId: ExternalId, meta: Meta.nullable().optional() });
 

@@ -1,10 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { formatPermissions, type Grant, parsePermission, type Role } from '@keyplane/core';
-import { canonicalClientId, permissionStrings, timestamp } from '../../http/schemas.js';
+import { canonicalClientId, permissionStrings, storedText, timestamp } from '../../http/schemas.js';
 import { RoleName } from './keys.js';
 
 /** A role by its id or its name. */
-export const roleParams = z.object({ role: z.string().min(1).max(255).transform(canonicalClientId) });
+export const roleParams = z.object({ role: storedText(255).min(1).transform(canonicalClientId) });
 
 export const RolePermissions = permissionStrings.max(100);
 
