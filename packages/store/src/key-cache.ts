@@ -69,6 +69,8 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
   const dependents = new Map<string, Set<string>>();
   /** Whether the store holds imported keys, once asked; forgotten whenever keys may have been imported. */
   let imported: boolean | undefined;
+  /** The question to the store of whether it holds imported keys, while one is asked. */
+  let asking: Promise<boolean> | undefined;
   /** Counts changes, so that a read overtaken by a change does not cache what it read before it. */
   let changes = 0;
 
@@ -100,11 +102,13 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
       dependents.clear();
       absent.clear();
       imported = undefined;
+      asking = undefined;
       return;
     }
     if (target === ABSENT) {
       absent.clear();
       imported = undefined;
+      asking = undefined;
       return;
     }
     if (target.startsWith(ABSENT_DIGEST)) {
@@ -285,13 +289,24 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
         await publish(ABSENT);
       }
     },
-    async holdsImportedKeys() {
+    // Asked by every look-up that misses: one question to the store at a time, its answer kept.
+    holdsImportedKeys() {
       if (!usable()) return store.holdsImportedKeys();
-      if (imported) return true;
-      const seen = changes;
-      const holds = await store.holdsImportedKeys();
-      if (changes === seen && usable()) imported = holds;
-      return holds;
+      if (imported !== undefined) return Promise.resolve(imported);
+      if (!asking) {
+        const seen = changes;
+        const question = store.holdsImportedKeys().then((holds) => {
+          if (changes === seen && usable()) imported = holds;
+          return holds;
+        });
+        asking = question;
+        void question
+          .finally(() => {
+            if (asking === question) asking = undefined;
+          })
+          .catch(() => {});
+      }
+      return asking;
     },
     // The key is unchanged but for the digest its secret is found by: the digest it had found it
     // still, wherever it is held; the new one may be held as naming no key, everywhere.

@@ -6,7 +6,7 @@ import { withKeyCache } from '../src/index.js';
 /** A store that counts reads and answers from a map, to watch the cache in front of it. */
 function countingStore() {
   const keys = new Map<string, ApiKey>();
-  const reads = { bySecret: 0, byId: 0 };
+  const reads = { bySecret: 0, byId: 0, imports: 0 };
   const key = (id: string): ApiKey => ({
     id,
     organizationId: 'org',
@@ -30,6 +30,10 @@ function countingStore() {
     roles: [],
   });
   const store = {
+    async holdsImportedKeys() {
+      reads.imports += 1;
+      return false;
+    },
     async findKeyBySecretHash(hash: string): Promise<KeyBySecret | null> {
       reads.bySecret += 1;
       const found = keys.get(hash);
@@ -291,5 +295,14 @@ describe('what memory alone knows (the look-ups that prove a credential good wit
     expect(cached.peekKeyBySecretHash?.('a')).toBeUndefined();
     control.acknowledge();
     await deleting;
+  });
+
+  it('asks the store once whether it holds imported keys, however many look-ups miss at once', async () => {
+    const { store, reads } = countingStore();
+    const cached = withKeyCache(store);
+    const answers = await Promise.all(Array.from({ length: 100 }, () => cached.holdsImportedKeys()));
+    expect(answers.every((holds) => holds === false)).toBe(true);
+    expect(await cached.holdsImportedKeys()).toBe(false);
+    expect(reads.imports).toBe(1);
   });
 });
