@@ -66,7 +66,7 @@ export class Metrics {
 
   readonly cacheLookups = new Counter({
     name: 'keyplane_key_cache_lookups_total',
-    help: 'Key look-ups by the in-process key cache, by result: hit, absent (a digest known to name no key) or miss (asked the store).',
+    help: 'Key look-ups by the in-process key cache, by result: hit, absent (a digest known to name no key), joined (answered by the same look-up already asked) or miss (asked the store).',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
@@ -150,11 +150,13 @@ export class Metrics {
   readonly #cacheHits = this.cacheLookups.labels('hit');
   readonly #cacheMisses = this.cacheLookups.labels('miss');
   readonly #cacheAbsent = this.cacheLookups.labels('absent');
+  readonly #cacheJoined = this.cacheLookups.labels('joined');
 
   /** Hooks for the key cache. */
   readonly keyCacheHooks = {
     onHit: () => this.#cacheHits.inc(),
     onAbsent: () => this.#cacheAbsent.inc(),
     onMiss: () => this.#cacheMisses.inc(),
+    onJoined: () => this.#cacheJoined.inc(),
   };
 }

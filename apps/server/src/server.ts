@@ -1,14 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { Keyplane, type KeyplaneStore, type SigningKey, secretDigest, TokenAuthority } from '@keyplane/core';
+import type { KeyplaneStore } from '@keyplane/core';
 import { openEmbeddedStore, openPostgresStore } from '@keyplane/store';
 import { Redis } from 'ioredis';
-import { createApp } from './app.js';
-import { type Config, ConfigError } from './config.js';
-import { ListLimits } from './http/list-limits.js';
-import { RateLimits } from './http/rate-limits.js';
+import { type Composition, composeKeyplane } from './compose.js';
+import type { Config } from './config.js';
 import { log, requestLogger } from './log.js';
 import { Metrics, type PoolUse } from './metrics.js';
 
@@ -20,18 +17,6 @@ export interface RunningServer {
   /** The root key generated on a fresh store; null when configured or generated earlier. */
   readonly generatedRootKey: string | null;
   close(graceMs?: number): Promise<void>;
-}
-
-/**
- * A secret generated on first start and kept in the store, so that every instance on the
- * same store uses the same one. Configuring it instead keeps it out of the database.
- */
-const storedSecret = (store: KeyplaneStore, name: string) =>
-  store.putSettingIfAbsent(name, randomBytes(32).toString('base64url'));
-
-async function signingKeys(config: Config, store: KeyplaneStore): Promise<readonly SigningKey[]> {
-  if (config.tokenSigningKeys) return config.tokenSigningKeys;
-  return [{ kid: 'generated', secret: await storedSecret(store, 'token_signing_key') }];
 }
 
 /** The PostgreSQL server when one is configured, else the embedded store; migrated either way. */
@@ -100,64 +85,54 @@ async function connectRedis(url: string): Promise<Redis> {
 export async function startServer(config: Config): Promise<RunningServer> {
   const metrics = new Metrics();
   metrics.collectProcessMetrics();
-  const store = measuringBatches(await openConfiguredStore(config, metrics), metrics);
-  const tokens = new TokenAuthority(await signingKeys(config, store), { ttlSeconds: config.tokenTtlSeconds });
-  const serverSecret = config.hashSecret ?? (await storedSecret(store, 'secret_digest_key'));
-  const digest = secretDigest(serverSecret);
-  // A digest key other than the one the stored secrets were digested with would silently
-  // invalidate every key: refuse to start instead.
-  const check = digest('keyplane digest check');
-  if ((await store.putSettingIfAbsent('secret_digest_check', check)) !== check) {
-    await store.close();
-    throw new ConfigError(
-      'KEYPLANE_HASH_SECRET: differs from the secret this store digested its keys with; every key would stop working',
-    );
-  }
-  const keyplane = new Keyplane(store, {
-    tokens,
-    digest,
-    cursorSecret: serverSecret,
-    maxKeysPerOrganization: config.maxKeysPerOrganization,
-  });
-  const { generatedSecret } = await keyplane.initializeRoot(config.rootKey);
-  const redis = config.rateLimits.redisUrl ? await connectRedis(config.rateLimits.redisUrl) : undefined;
-  const rateLimits = new RateLimits({
-    ...config.rateLimits,
-    ...(redis ? { redis } : {}),
-    onSharingChange: (shared, error) =>
-      shared
-        ? log('info', 'Redis answers again: the limits are shared by every instance')
-        : log('warn', 'Redis is slow or unreachable: this instance counts the limits alone until it answers', {
-            error: error instanceof Error ? error.message : String(error),
-          }),
-  });
-  if (redis) metrics.sampleSharingWith(() => rateLimits.shared);
+  const store = await openConfiguredStore(config, metrics);
+  let redis: Redis | undefined;
+  let composed: Composition;
   let draining = false;
-  const app = createApp({
-    keyplane,
-    rateLimits,
-    listLimits: new ListLimits(config.listLimits),
-    trustProxy: config.trustProxy,
-    isDraining: () => draining,
-    metrics,
-    metricsHere: config.metricsPort === undefined,
-    // The schema was migrated to this version before the server listened; an instance whose
-    // migration failed never listens. Without Redis the instance still serves, counting the
-    // limits alone: it is degraded, not unready.
-    readinessChecks: {
-      migrations: async () => 'ok',
-      ...(redis ? { redis: async () => ((await rateLimits.checkSharing()) ? 'ok' : 'degraded') } : {}),
-    },
-    onRequest: (entry) => requestLogger.info(entry, 'request'),
-    onUnexpectedError: (error, c) =>
-      log('error', 'unexpected error', {
-        requestId: c.get('requestId'),
-        ...c.get('trace'),
-        method: c.req.method,
-        route: c.req.routePath,
-        error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      }),
-  });
+  try {
+    redis = config.rateLimits.redisUrl ? await connectRedis(config.rateLimits.redisUrl) : undefined;
+    const shared = redis;
+    composed = await composeKeyplane({
+      store,
+      config,
+      metrics,
+      rateLimits: {
+        ...config.rateLimits,
+        ...(shared ? { redis: shared } : {}),
+        onSharingChange: (isShared, error) =>
+          isShared
+            ? log('info', 'Redis answers again: the limits are shared by every instance')
+            : log('warn', 'Redis is slow or unreachable: this instance counts the limits alone until it answers', {
+                error: error instanceof Error ? error.message : String(error),
+              }),
+      },
+      app: {
+        isDraining: () => draining,
+        // The schema was migrated to this version before the server listened; an instance whose
+        // migration failed never listens. Without Redis the instance still serves, counting the
+        // limits alone: it is degraded, not unready.
+        readinessChecks: {
+          migrations: async () => 'ok',
+          ...(shared ? { redis: async () => ((await composed.rateLimits.checkSharing()) ? 'ok' : 'degraded') } : {}),
+        },
+        onRequest: (entry) => requestLogger.info(entry, 'request'),
+        onUnexpectedError: (error, c) =>
+          log('error', 'unexpected error', {
+            requestId: c.get('requestId'),
+            ...c.get('trace'),
+            method: c.req.method,
+            route: c.req.routePath,
+            error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          }),
+      },
+    });
+  } catch (error) {
+    await store.close();
+    redis?.disconnect();
+    throw error;
+  }
+  const { app, rateLimits } = composed;
+  if (redis) metrics.sampleSharingWith(() => rateLimits.shared);
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const address = { port: config.port, ...(config.host ? { hostname: config.host } : {}) };
@@ -171,7 +146,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     url: `http://127.0.0.1:${port}`,
     port,
     metricsPort: metricsServer ? (metricsServer.address() as AddressInfo).port : undefined,
-    generatedRootKey: generatedSecret,
+    generatedRootKey: composed.generatedRootKey,
     /**
      * Stops taking connections, lets the requests in flight finish (closing connections
      * as they fall idle, and all of them after `graceMs`), then closes the store.
@@ -190,22 +165,10 @@ export async function startServer(config: Config): Promise<RunningServer> {
       } finally {
         clearInterval(idle);
         clearTimeout(deadline);
-        await keyplane.close();
+        await composed.close();
         await store.close();
-        rateLimits.close();
         await redis?.quit().catch(() => redis.disconnect());
       }
-    },
-  };
-}
-
-/** Counts the rows of each batched write (the last-use times written every few seconds). */
-function measuringBatches(store: KeyplaneStore, metrics: Metrics): KeyplaneStore {
-  return {
-    ...store,
-    recordKeyUsage: (usage) => {
-      metrics.writeBatchSize.observe(usage.length);
-      return store.recordKeyUsage(usage);
     },
   };
 }

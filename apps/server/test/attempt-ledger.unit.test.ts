@@ -1,6 +1,7 @@
+import type { Admission, Refusal } from '@keyplane/core';
 import { describe, expect, it } from 'vitest';
 import { MemoryLedger } from '../src/http/attempt-ledger.js';
-import { type Admission, RateLimits, type Refusal } from '../src/http/rate-limits.js';
+import { RateLimits } from '../src/http/rate-limits.js';
 
 const SETTINGS = { limit: 3, windowMs: 60_000, lockoutMs: 300_000 };
 

@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { loadOpenApiDocument } from '@keyplane/contract';
-import { Keyplane, type KeyplaneStore, secretDigest } from '@keyplane/core';
+import type { KeyplaneStore } from '@keyplane/core';
 import { ContractValidator, openTestStore } from '@keyplane/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.js';
+import { type Composition, composeKeyplane } from '../src/compose.js';
 import { ConfigError, readConfig } from '../src/config.js';
 import { SERVED_DIALECTS } from '../src/dialects.js';
+import type { ListLimitSettings } from '../src/http/list-limits.js';
 import { ListLimits } from '../src/http/list-limits.js';
-import { RateLimits } from '../src/http/rate-limits.js';
+import { Metrics } from '../src/metrics.js';
+
+/** keyplane as the server composes it, on `store`, with production's settings but the list limits given. */
+async function composed(store: KeyplaneStore, rootKey: string, listLimits?: ListLimitSettings): Promise<Composition> {
+  const defaults = readConfig({});
+  const config = { ...defaults, rootKey, listLimits: listLimits ?? defaults.listLimits };
+  return composeKeyplane({ store, config, rateLimits: config.rateLimits, metrics: new Metrics() });
+}
 
 const json = (token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
 
@@ -110,8 +118,8 @@ function holdingLists(store: KeyplaneStore) {
 describe('one organization listing beside another', () => {
   const validator = new ContractValidator();
   let store: KeyplaneStore;
-  let keyplane: Keyplane;
-  let app: ReturnType<typeof createApp>;
+  let composition: Composition;
+  let app: Composition['app'];
   let lists: ReturnType<typeof holdingLists>;
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
   const tenants: { id: string; adminKey: string; applicationId: string }[] = [];
@@ -119,12 +127,8 @@ describe('one organization listing beside another', () => {
   beforeAll(async () => {
     store = await openTestStore('embedded');
     lists = holdingLists(store);
-    keyplane = new Keyplane(store, {
-      digest: secretDigest('a-test-digest-secret-of-enough-length'),
-      cursorSecret: 'a-test-digest-secret-of-enough-length',
-    });
-    await keyplane.initializeRoot(rootKey);
-    app = createApp({ keyplane, listLimits: new ListLimits({ inFlight: 1, queued: 1 }) });
+    composition = await composed(store, rootKey, { inFlight: 1, queued: 1 });
+    app = composition.app;
     for (const name of ['noisy', 'quiet']) {
       const response = await app.request('/v1/organizations', {
         method: 'POST',
@@ -140,7 +144,7 @@ describe('one organization listing beside another', () => {
     }
   });
   afterAll(async () => {
-    await keyplane.close();
+    await composition.close();
     await store.close();
   });
 
@@ -197,18 +201,14 @@ describe('one organization listing beside another', () => {
 
 describe("discue's whole list, read and written a slice at a time", () => {
   let store: KeyplaneStore;
-  let keyplane: Keyplane;
-  let app: ReturnType<typeof createApp>;
+  let composition: Composition;
+  let app: Composition['app'];
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
 
   beforeAll(async () => {
     store = await openTestStore('embedded');
-    keyplane = new Keyplane(store, {
-      digest: secretDigest('a-test-digest-secret-of-enough-length'),
-      cursorSecret: 'a-test-digest-secret-of-enough-length',
-    });
-    await keyplane.initializeRoot(rootKey);
-    app = createApp({ keyplane });
+    composition = await composed(store, rootKey);
+    app = composition.app;
     // More keys than one slice holds, so that the list is made of several.
     for (let created = 0; created < 520; created += 1) {
       const response = await app.request('/v1/api_keys', {
@@ -220,7 +220,7 @@ describe("discue's whole list, read and written a slice at a time", () => {
     }
   });
   afterAll(async () => {
-    await keyplane.close();
+    await composition.close();
     await store.close();
   });
 
@@ -241,18 +241,8 @@ describe("discue's whole list, read and written a slice at a time", () => {
 describe('a burst of lists from one organization, with the default settings', () => {
   it('answers 1,000 concurrent lists, each in its turn, and refuses none', async () => {
     const store = await openTestStore('embedded');
-    const keyplane = new Keyplane(store, {
-      digest: secretDigest('a-test-digest-secret-of-enough-length'),
-      cursorSecret: 'a-test-digest-secret-of-enough-length',
-    });
     const rootKey = `root-${randomBytes(24).toString('base64url')}`;
-    await keyplane.initializeRoot(rootKey);
-    const config = readConfig({});
-    const app = createApp({
-      keyplane,
-      listLimits: new ListLimits(config.listLimits),
-      rateLimits: new RateLimits(config.rateLimits),
-    });
+    const { app, close } = await composed(store, rootKey);
     try {
       const statuses = await Promise.all(
         Array.from({ length: 1_000 }, async () => {
@@ -263,7 +253,7 @@ describe('a burst of lists from one organization, with the default settings', ()
       );
       expect(statuses.filter((status) => status !== 200)).toEqual([]);
     } finally {
-      await keyplane.close();
+      await close();
       await store.close();
     }
   });

@@ -83,6 +83,130 @@ describe.runIf(STORE_KINDS.includes('postgres'))('several instances on one Postg
     expect(await accepted(1, { bearer: rotation.key })).toBe(true);
   });
 
+  /** Answers of the typed client that must be successes; anything else fails the test with the error body. */
+  const succeeded = async <T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> => {
+    const { data, error, response } = await call;
+    expect(response.ok, `${response.status} ${JSON.stringify(error)}`).toBe(true);
+    return data as T;
+  };
+  /** What the key's own request answers on an instance: it reads itself, which needs `api_keys.read`. */
+  const readsItself = async (instance: number, key: { keyId: string; key: string }) =>
+    (await client(instance, { bearer: key.key }).GET('/v1/keys/{keyId}', { params: { path: { keyId: key.keyId } } }))
+      .response.status;
+  const verification = (instance: number, key: { key: string }, permissions: string[]) =>
+    keyplane.verifyKey(root(instance), key.key, permissions);
+  /** The look-ups an instance's key cache answered from memory so far (`/metrics`). */
+  const cacheHits = async (instance: number) => {
+    const text = await (await fetch(`${(instances[instance] as ServerProcess).url}/metrics`)).text();
+    return Number(/^keyplane_key_cache_lookups_total\{result="hit"\} (\S+)$/m.exec(text)?.[1] ?? 0);
+  };
+  /** Uses a key on an instance until its cache holds it: verified, and its own request, three times each. */
+  async function hotOn(instance: number, key: { keyId: string; key: string }, permissions: string[]) {
+    for (let use = 0; use < 3; use += 1) {
+      expect(await verification(instance, key, permissions)).toMatchObject({ valid: true, code: 'VALID' });
+      expect(await readsItself(instance, key)).toBe(200);
+    }
+  }
+  /** The two requests that must refuse, in an order that changes every other round: each is in turn the very next one. */
+  const inTurn = async (round: number, first: () => Promise<void>, second: () => Promise<void>) => {
+    for (const check of round % 4 < 2 ? [first, second] : [second, first]) await check();
+  };
+
+  it('refuses a permission its role lost on one instance on the other’s very next request', async () => {
+    const hitsBefore = [await cacheHits(0), await cacheHits(1)];
+    for (let round = 0; round < 8; round += 1) {
+      const [writer, reader] = round % 2 === 0 ? [0, 1] : [1, 0];
+      const role = `key-readers-${round}`;
+      await succeeded(
+        root(writer).POST('/v1/roles', { body: { name: role, permissions: ['api_keys.read', 'invoices.read'] } }),
+      );
+      // No permission of its own: all it may do, it may through its role.
+      const key = await keyplane.createKey(root(writer), { name: `reader ${round}`, roles: [role] });
+      expect(key.permissions).toEqual([]);
+      await hotOn(reader, key, ['api_keys.read']);
+
+      await succeeded(
+        root(writer).PATCH('/v1/roles/{role}', {
+          params: { path: { role } },
+          body: { permissions: ['invoices.read'] },
+        }),
+      );
+      await inTurn(
+        round,
+        async () =>
+          expect(await verification(reader, key, ['api_keys.read'])).toMatchObject({
+            valid: false,
+            code: 'INSUFFICIENT_PERMISSIONS',
+            permissions: ['invoices.read'],
+          }),
+        async () => expect(await readsItself(reader, key)).toBe(403),
+      );
+      // Narrowed, not revoked: what the role still holds the key still may.
+      expect(await verification(reader, key, ['invoices.read'])).toMatchObject({ valid: true, code: 'VALID' });
+    }
+    // The readers answered from their caches while the keys were hot: what was narrowed was held in memory.
+    expect((await cacheHits(0)) - (hitsBefore[0] as number)).toBeGreaterThan(0);
+    expect((await cacheHits(1)) - (hitsBefore[1] as number)).toBeGreaterThan(0);
+  });
+
+  it('refuses what a role deleted on one instance gave, on the other’s very next request', async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const [writer, reader] = round % 2 === 0 ? [0, 1] : [1, 0];
+      const role = `doomed-role-${round}`;
+      await succeeded(
+        root(writer).POST('/v1/roles', { body: { name: role, permissions: ['api_keys.read', 'invoices.read'] } }),
+      );
+      const key = await keyplane.createKey(root(writer), { name: `holder ${round}`, roles: [role] });
+      await hotOn(reader, key, ['invoices.read']);
+
+      const { response } = await root(writer).DELETE('/v1/roles/{role}', { params: { path: { role } } });
+      expect(response.status).toBe(204);
+      await inTurn(
+        round,
+        async () =>
+          expect(await verification(reader, key, ['invoices.read'])).toMatchObject({
+            valid: false,
+            code: 'INSUFFICIENT_PERMISSIONS',
+            roles: [],
+          }),
+        async () => expect(await readsItself(reader, key)).toBe(403),
+      );
+    }
+  });
+
+  it('refuses the keys of an identity deleted with them on one instance on the other’s very next request', async () => {
+    // Each refused use is a failed authentication of this client: 8 in all, under the lockout's 30 a minute.
+    for (let round = 0; round < 4; round += 1) {
+      const [writer, reader] = round % 2 === 0 ? [0, 1] : [1, 0];
+      const externalId = `customer-${round}`;
+      const keys = [
+        await keyplane.createKey(root(writer), { name: `${externalId} a`, permissions: ['api_keys.read'], externalId }),
+        await keyplane.createKey(root(writer), { name: `${externalId} b`, permissions: ['api_keys.read'], externalId }),
+      ] as const;
+      for (const key of keys) {
+        await hotOn(reader, key, ['api_keys.read']);
+        expect(await verification(reader, key, [])).toMatchObject({ identity: { externalId } });
+      }
+
+      const { response } = await root(writer).DELETE('/v1/identities/{identity}', {
+        params: { path: { identity: externalId }, query: { deleteKeys: 'true' } },
+      });
+      expect(response.status).toBe(204);
+      const [first, second] = keys;
+      // The very next request on the reader is a verification of one key and the other key's own request.
+      const notFound = (key: { key: string }) => async () =>
+        expect(await verification(reader, key, ['api_keys.read'])).toEqual({ valid: false, code: 'NOT_FOUND' });
+      const refused = (key: { keyId: string; key: string }) => async () =>
+        expect(await readsItself(reader, key)).toBe(401);
+      await inTurn(round, notFound(first), refused(second));
+      await inTurn(round, refused(first), notFound(second));
+      expect(
+        (await root(reader).GET('/v1/identities/{identity}', { params: { path: { identity: externalId } } })).response
+          .status,
+      ).toBe(404);
+    }
+  });
+
   it('deletes once across instances under concurrent deletes', async () => {
     const { id } = await diga.createKey(root(0), { name: 'contended', restricted: false });
     const statuses = await Promise.all(

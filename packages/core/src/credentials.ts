@@ -1,23 +1,14 @@
 import { type DomainContext, isCanonicalId, requirePermission } from './domain.js';
-import { allowedFrom } from './ip-allowlist.js';
-import { keyAccess } from './key-access.js';
 import { describeSecret, digestsEqual, generateSecret, importedDigestOf, isWellFormedSecret } from './key-format.js';
 import type { ApiKey, Principal } from './model.js';
-import { type PermissionQuery, satisfies } from './permission-query.js';
 import { formatPermissions, type Grant, narrow, parsePermission, UNRESTRICTED } from './permissions.js';
 import type { KeyBySecret } from './ports.js';
 import { type Err, fail, type Ok, ok, type Result } from './result.js';
 import { looksLikeToken, type TokenAuthority, type TokenClaims } from './tokens.js';
+import { keyAccess, keyAllowedFrom, verifiable } from './verifiable-key.js';
+import { type VerificationCode, Verifier, type VerifierOptions } from './verifier.js';
 
 const ROOT_CREDENTIAL_SETTING = 'root_credential_sha256';
-
-export type VerificationCode =
-  | 'VALID'
-  | 'NOT_FOUND'
-  | 'DISABLED'
-  | 'EXPIRED'
-  | 'FORBIDDEN'
-  | 'INSUFFICIENT_PERMISSIONS';
 
 export interface Verification {
   readonly valid: boolean;
@@ -156,7 +147,7 @@ export class Credentials {
     const found = await this.#findUsableKey(credential, keys);
     if (!found?.ok) return found;
     const { key } = found.value;
-    if (!allowedFrom(key.ipAllowlist, from)) return notFromHere();
+    if (!keyAllowedFrom(key, from)) return notFromHere();
     this.#context.usage.record(key.id, this.#context.now());
     await this.#rehash(found.value, credential);
     return ok({ organizationId: key.organizationId, keyId: key.id, access: keyAccess(key), requestId });
@@ -170,7 +161,7 @@ export class Credentials {
       return fail('unauthenticated', 'The client id or secret is wrong.');
     }
     const { key, secretGeneration } = found.value;
-    if (!allowedFrom(key.ipAllowlist, request.from)) return notFromHere();
+    if (!keyAllowedFrom(key, request.from)) return notFromHere();
     const granted = narrow(keyAccess(key), request.permissions);
     if (!granted.restricted || granted.grants.length === 0) {
       return fail('forbidden', 'The key holds none of the requested permissions.');
@@ -186,29 +177,21 @@ export class Credentials {
     return ok({ token, expiresAt, ttlSeconds: this.#tokens.ttlSeconds, grants: granted.grants });
   }
 
-  async verifyKey(
-    principal: Principal,
-    secret: string,
-    required: PermissionQuery,
-    ip?: string,
-  ): Promise<Result<Verification>> {
+  /** A presented key judged by the checks `options` call for (see `Verifier`). */
+  async verifyKey(principal: Principal, secret: string, options: VerifierOptions): Promise<Result<Verification>> {
     const denied = requirePermission(principal, 'api_keys', 'verify');
     if (denied) return denied;
     const { usage, now } = this.#context;
     const match = await this.#keyInOrganization(principal, secret);
     if (!match) return ok({ valid: false, code: 'NOT_FOUND' });
     const { key } = match;
-    if (key.status !== 'enabled') return ok({ valid: false, code: 'DISABLED', key });
-    if (this.#expired(key)) return ok({ valid: false, code: 'EXPIRED', key });
-    // A key with an allowlist is used only from its addresses; with none given, from none of them.
-    if (!allowedFrom(key.ipAllowlist, ip)) return ok({ valid: false, code: 'FORBIDDEN', key });
-    usage.record(key.id, now());
-    await this.#rehash(match, secret);
-    return ok(
-      satisfies(keyAccess(key), required)
-        ? { valid: true, code: 'VALID', key }
-        : { valid: false, code: 'INSUFFICIENT_PERMISSIONS', key },
-    );
+    const at = now();
+    const { code, used } = Verifier.of(options).judge(verifiable(key), at.getTime());
+    if (used) {
+      usage.record(key.id, at);
+      await this.#rehash(match, secret);
+    }
+    return ok({ valid: code === 'VALID', code, key });
   }
 
   /**
@@ -220,17 +203,17 @@ export class Credentials {
     const denied = requirePermission(principal, 'api_keys', 'read');
     if (denied) return denied;
     const match = await this.#keyInOrganization(principal, secret);
-    return match ? ok(match.key) : fail('not_found', 'No API key has this secret.');
+    return match ? ok(this.#context.usage.overlay(match.key)) : fail('not_found', 'No API key has this secret.');
   }
 
   /**
    * The key a presented secret names in the caller's organization (its current secret, or the
-   * previous one during its grace), with this instance's latest use; null for anything else.
+   * previous one during its grace), as memory holds it; null for anything else.
    */
   async #keyInOrganization(principal: Principal, secret: string): Promise<SecretMatch | null> {
     const found = await this.#lookUpSecret(secret, this.#inStore);
     if (!found || found.key.organizationId !== principal.organizationId || !this.#secretStillValid(found)) return null;
-    return { ...found, key: this.#context.usage.overlay(found.key) };
+    return found;
   }
 
   /**
@@ -281,7 +264,7 @@ export class Credentials {
     if (!this.#secretWorks(key, generationOf(verified.value, key))) {
       return fail('unauthenticated', 'The access token was obtained with a secret that no longer works.');
     }
-    if (!allowedFrom(key.ipAllowlist, from)) return notFromHere();
+    if (!keyAllowedFrom(key, from)) return notFromHere();
     const grants = permissions.map(parsePermission).filter((parsed): parsed is Grant => parsed !== null);
     this.#context.usage.record(key.id, this.#context.now());
     return ok({ organizationId, keyId, access: narrow(keyAccess(key), grants), requestId });

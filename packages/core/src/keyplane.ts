@@ -22,13 +22,13 @@ import {
 } from './keys.js';
 import type { ApiKey, Application, Identity, KeyMeta, Organization, Principal, Role } from './model.js';
 import { Organizations } from './organizations.js';
-import type { PermissionQuery } from './permission-query.js';
 import type { Grant } from './permissions.js';
-import type { KeyplaneStore } from './ports.js';
+import type { KeyplaneStore, KeyUsageStore } from './ports.js';
 import { fail, ok, type Result } from './result.js';
 import { type RolePage, Roles } from './roles.js';
 import type { TokenAuthority } from './tokens.js';
 import { KeyUsage } from './usage.js';
+import type { VerifierOptions } from './verifier.js';
 
 export interface KeyplaneOptions {
   /** How secrets become stored digests (`secretDigest(serverSecret)`). */
@@ -36,7 +36,9 @@ export interface KeyplaneOptions {
   readonly now?: () => Date;
   /** Issues and checks access tokens; without it, bearer tokens are not accepted. */
   readonly tokens?: TokenAuthority;
-  /** How often last-use times are written to the store, in milliseconds. */
+  /** Where last-use times are written; the store when absent. */
+  readonly usageStore?: KeyUsageStore;
+  /** How often last-use times are written, in milliseconds. */
   readonly usageFlushIntervalMs?: number;
   /** The server secret page cursors are sealed with (32+ characters). */
   readonly cursorSecret: string;
@@ -66,7 +68,7 @@ export class Keyplane {
       store,
       now: options.now ?? (() => new Date()),
       digest: options.digest,
-      usage: new KeyUsage(store, options.usageFlushIntervalMs ?? 5_000),
+      usage: new KeyUsage(options.usageStore ?? store, options.usageFlushIntervalMs ?? 5_000),
       cursors: new CursorSealer(options.cursorSecret),
     };
     this.#credentials = new Credentials(this.#context, options.tokens);
@@ -112,16 +114,11 @@ export class Keyplane {
 
   /**
    * Checks a key presented to the caller's platform: found in the caller's organization,
-   * enabled, not expired, and holding what `required` asks (`allOf(grants)`: every one of
-   * them). Never an error for a malformed key: it is simply not found.
+   * enabled, not expired, used from an address its allowlist holds, and holding what
+   * `options.permissions` asks. Never an error for a malformed key: it is simply not found.
    */
-  verifyKey(
-    principal: Principal,
-    secret: string,
-    required: PermissionQuery,
-    ip?: string,
-  ): Promise<Result<Verification>> {
-    return this.#credentials.verifyKey(principal, secret, required, ip);
+  verifyKey(principal: Principal, secret: string, options: VerifierOptions = {}): Promise<Result<Verification>> {
+    return this.#credentials.verifyKey(principal, secret, options);
   }
 
   /** The key a secret names in the caller's organization; reading it is no use of it. */

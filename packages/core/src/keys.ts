@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { auditEvent, type DomainContext, escalation, isCanonicalId, notFound, requirePermission } from './domain.js';
-import { keyAccess } from './key-access.js';
 import { describeSecret, generateSecret, importedDigest } from './key-format.js';
 import type { ApiKey, Application, AuditAction, KeyMeta, KeyRole, KeyStatus, Principal, Role } from './model.js';
 import { badCursor, cursorAfter, invalidPagination, type Position, positionOf } from './pagination.js';
 import { type Access, covers } from './permissions.js';
 import type { KeyChanges, KeyOrder, NewKey } from './ports.js';
 import { type Err, fail, isErr, ok, type Result } from './result.js';
+import { accessOf, keyAccess } from './verifiable-key.js';
 
 export interface NewKeyRequest {
   readonly name: string;
@@ -103,8 +103,7 @@ function revives(
 }
 
 /** The access a key would have with this access of its own and these roles. */
-const accessWith = (access: Access, roles: readonly KeyRole[]): Access =>
-  keyAccess({ access, roles } as Pick<ApiKey, 'access' | 'roles'> as ApiKey);
+const accessWith = (access: Access, roles: readonly KeyRole[]): Access => accessOf({ access, roles });
 
 const roleNotFound = (name: string) => fail('not_found', `No role named ${name}.`);
 

@@ -1,5 +1,6 @@
-import { type Access, allows, type Grant, parsePermission } from './permissions.js';
+import { type Grant, parsePermission } from './permissions.js';
 import { type Err, fail, ok, type Result } from './result.js';
+import type { PermissionHolder } from './verifiable-key.js';
 
 /**
  * What a key must hold for a verification to be valid: permissions joined by `AND` and `OR`,
@@ -19,15 +20,15 @@ export const allOf = (grants: readonly Grant[]): PermissionQuery => ({
   operands: grants.map((grant) => ({ kind: 'permission', grant })),
 });
 
-/** Whether `access` satisfies the query: an `AND` needs every operand, an `OR` one. */
-export function satisfies(access: Access, query: PermissionQuery): boolean {
+/** Whether `holder` satisfies the query: an `AND` needs every operand, an `OR` one. */
+export function satisfies(holder: PermissionHolder, query: PermissionQuery): boolean {
   switch (query.kind) {
     case 'permission':
-      return query.grant.targets.every((target) => allows(access, query.grant.resource, query.grant.action, target));
+      return query.grant.targets.every((target) => holder.allows(query.grant.resource, query.grant.action, target));
     case 'and':
-      return query.operands.every((operand) => satisfies(access, operand));
+      return query.operands.every((operand) => satisfies(holder, operand));
     case 'or':
-      return query.operands.some((operand) => satisfies(access, operand));
+      return query.operands.some((operand) => satisfies(holder, operand));
   }
 }
 

@@ -111,11 +111,20 @@ export interface AuditQuery {
 }
 
 /**
+ * Where the state that verification changes is written: apart from the keys, so that a key
+ * being used never changes the key as any cache holds it.
+ */
+export interface KeyUsageStore {
+  /** Records when keys were last used, keeping the latest time of each. */
+  recordKeyUsage(usage: readonly { readonly id: string; readonly usedAt: Date }[]): Promise<void>;
+}
+
+/**
  * What the domain needs from storage. Every read and write of an organization's data is
  * scoped by its id, so one tenant can never reach another's rows. Every change is
  * written in one transaction with its audit event, and only when it took effect.
  */
-export interface KeyplaneStore {
+export interface KeyplaneStore extends KeyUsageStore {
   /** The stored key; null when its organization already holds `quota` keys. */
   insertKey(key: NewKey, audit: AuditEvent, quota: number): Promise<ApiKey | null>;
   findKeyById(organizationId: string, id: string): Promise<ApiKey | null>;
@@ -142,8 +151,6 @@ export interface KeyplaneStore {
    * `applicationId`, belongs to another application).
    */
   deleteKey(organizationId: string, id: string, applicationId: string | undefined, audit: AuditEvent): Promise<boolean>;
-  /** Records when keys were last used, keeping the latest time of each. */
-  recordKeyUsage(usage: readonly { readonly id: string; readonly usedAt: Date }[]): Promise<void>;
   /** Stores keys of another system, all or none, each with its event, within the organization's quota. */
   importKeys(keys: readonly NewKey[], audit: readonly AuditEvent[], quota: number): Promise<ApiKey[] | ImportRefusal>;
   /** Whether any key was ever imported: until one is, a secret not in keyplane's format names no key. */

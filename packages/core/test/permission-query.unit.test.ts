@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
-  type Access,
   allOf,
   grant,
   MAX_PERMISSION_QUERY_LENGTH,
   type PermissionQuery,
+  PermissionSet,
   parsePermissionQuery,
   satisfies,
 } from '../src/index.js';
 
-const access: Access = {
+const access = PermissionSet.of({
   restricted: true,
   grants: [grant('invoices', 'read'), grant('reports', 'write', ['r1'])],
-};
+});
 
 const query = (text: string): PermissionQuery => {
   const parsed = parsePermissionQuery(text);
@@ -53,7 +53,7 @@ describe('permission queries', () => {
   });
 
   it('are held by an unrestricted key whatever they ask, and a list means all of it', () => {
-    expect(satisfies({ restricted: false }, query('x.y AND (z.w OR q.r:s)'))).toBe(true);
+    expect(satisfies(PermissionSet.of({ restricted: false }), query('x.y AND (z.w OR q.r:s)'))).toBe(true);
     expect(satisfies(access, allOf([grant('invoices', 'read'), grant('reports', 'write', ['r1'])]))).toBe(true);
     expect(satisfies(access, allOf([grant('invoices', 'read'), grant('reports', 'write')]))).toBe(false);
     expect(satisfies(access, allOf([]))).toBe(true);

@@ -1,4 +1,4 @@
-import { type ApiKey, isErr, type KeyBySecret, type KeyplaneStore } from '@keyplane/core';
+import { type ApiKey, isErr, type KeyBySecret, type KeyplaneStore, verifiable } from '@keyplane/core';
 import type { CacheCoherence } from './invalidation.js';
 
 /** Told of the cache's work, for metrics. */
@@ -9,6 +9,8 @@ export interface KeyCacheHooks {
   readonly onAbsent?: () => void;
   /** A look-up passed on to the store. */
   readonly onMiss?: () => void;
+  /** A look-up answered by the store's answer to the same look-up, already asked. */
+  readonly onJoined?: () => void;
   /** How long a change took to be dropped by every instance's cache, in seconds. */
   readonly onFanOut?: (seconds: number) => void;
 }
@@ -73,13 +75,16 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
   let asking: Promise<boolean> | undefined;
   /** Counts changes, so that a read overtaken by a change does not cache what it read before it. */
   let changes = 0;
+  /** The digests the store is being asked for now, each with the count of changes its question began at. */
+  const asked = new Map<string, { readonly seen: number; readonly answer: Promise<KeyBySecret | null> }>();
 
   const remember = <K, V>(map: Map<K, V>, key: K, value: V) => {
     if (map.size >= maxEntries) map.delete(map.keys().next().value as K);
     map.set(key, value);
   };
-  /** Keeps a key, indexed by what it depends on. */
+  /** Keeps a key, indexed by what it depends on, compiled for verification once, as it enters. */
   const rememberKey = <K>(map: Map<K, unknown>, at: K, key: ApiKey, value: unknown) => {
+    verifiable(key);
     remember(map, at, value);
     for (const target of dependenciesOf(key)) {
       const keys = dependents.get(target) ?? new Set<string>();
@@ -197,9 +202,23 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
         hooks.onAbsent?.();
         return null;
       }
+      // A burst of one digest asks the store once: a look-up joins the question already asked,
+      // unless something changed since it was asked (its answer may be older than the change).
+      const pending = asked.get(secretHash);
+      if (pending && pending.seen === changes) {
+        hooks.onJoined?.();
+        return pending.answer;
+      }
       hooks.onMiss?.();
       const seen = changes;
-      const found = await store.findKeyBySecretHash(secretHash);
+      const answer = store.findKeyBySecretHash(secretHash);
+      asked.set(secretHash, { seen, answer });
+      let found: KeyBySecret | null;
+      try {
+        found = await answer;
+      } finally {
+        if (asked.get(secretHash)?.answer === answer) asked.delete(secretHash);
+      }
       if (changes !== seen || !usable()) return found;
       if (!found) {
         remember(absent, secretHash, now() + absentForMs);
@@ -265,21 +284,9 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
       (...args: Parameters<KeyplaneStore['deleteKey']>) => store.deleteKey(...args),
       (_organizationId, id) => id,
     ),
-    // When a key was last used is no revocation: the keys held are brought up to date in
-    // place, and stay in memory. Other instances keep the time they knew, as before.
-    async recordKeyUsage(usage) {
-      await store.recordKeyUsage(usage);
-      const later = (key: ApiKey, usedAt: Date): ApiKey =>
-        key.lastUsedAt && key.lastUsedAt >= usedAt ? key : { ...key, lastUsedAt: usedAt };
-      for (const { id, usedAt } of usage) {
-        const held = byId.get(id);
-        if (held) byId.set(id, later(held, usedAt));
-        for (const digest of digestsOf.get(id) ?? []) {
-          const found = bySecret.get(digest);
-          if (found) bySecret.set(digest, { ...found, key: later(found.key, usedAt) });
-        }
-      }
-    },
+    // When a key was last used is kept apart from the key (core's `KeyUsage` overlays it on reads):
+    // writing it changes nothing held here.
+    recordKeyUsage: touchesNothingCached('recordKeyUsage'),
     // Imported secrets may have been tried before: every instance forgets the digests it knew as naming no key.
     async importKeys(...args) {
       try {

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type ApiKey, type AuditEvent, type KeyBySecret, type KeyplaneStore, UNRESTRICTED } from '@keyplane/core';
+import {
+  type ApiKey,
+  type AuditEvent,
+  type KeyBySecret,
+  type KeyplaneStore,
+  openMemoryStore,
+  UNRESTRICTED,
+} from '@keyplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
 // By path: @keyplane/testing depends on this package, so this package cannot depend on it.
 import { requireService } from '../../testing/src/services.js';
@@ -128,6 +135,13 @@ describe('a look-up that read a key before it was deleted, and answers after', (
     const db = await openPglite();
     await migrate(db);
     const { gated, held } = holdingReads(createKeyplaneStore(db));
+    const store = withKeyCache(gated);
+    closing.push(() => store.close());
+    await deleteDuringRead(store, held, store);
+  });
+
+  it('fills no cache with it on the memory store', async () => {
+    const { gated, held } = holdingReads(openMemoryStore());
     const store = withKeyCache(gated);
     closing.push(() => store.close());
     await deleteDuringRead(store, held, store);

@@ -127,19 +127,22 @@ describe('the key cache', () => {
     expect(reads.bySecret).toBe(4);
   });
 
-  it('keeps keys in memory when their last use is written, brought up to date', async () => {
+  it('keeps keys in memory as they are when their last use is written: a use is no change of the key', async () => {
     const { store, keys, key, reads } = countingStore();
     keys.set('a', key('k1'));
-    const cached = withKeyCache({ ...store, recordKeyUsage: async () => {} });
-    await cached.findKeyBySecretHash('a');
-    await cached.findKeyById('org', 'k1');
-    const usedAt = new Date('2030-01-01T00:00:00Z');
-    await cached.recordKeyUsage([{ id: 'k1', usedAt }]);
-    expect((await cached.findKeyBySecretHash('a'))?.key.lastUsedAt).toEqual(usedAt);
-    expect((await cached.findKeyById('org', 'k1'))?.lastUsedAt).toEqual(usedAt);
-    // An older time written later does not move it back.
-    await cached.recordKeyUsage([{ id: 'k1', usedAt: new Date('2029-01-01T00:00:00Z') }]);
-    expect(cached.peekKeyById?.('org', 'k1')?.lastUsedAt).toEqual(usedAt);
+    let written = 0;
+    const cached = withKeyCache({
+      ...store,
+      recordKeyUsage: async () => {
+        written += 1;
+      },
+    });
+    const bySecret = await cached.findKeyBySecretHash('a');
+    const byId = await cached.findKeyById('org', 'k1');
+    await cached.recordKeyUsage([{ id: 'k1', usedAt: new Date('2030-01-01T00:00:00Z') }]);
+    expect(written).toBe(1);
+    expect(await cached.findKeyBySecretHash('a')).toBe(bySecret);
+    expect(await cached.findKeyById('org', 'k1')).toBe(byId);
     expect(reads).toEqual({ bySecret: 1, byId: 1 });
   });
 });
@@ -305,5 +308,44 @@ describe('what memory alone knows (the look-ups that prove a credential good wit
     expect(answers.every((holds) => holds === false)).toBe(true);
     expect(await cached.holdsImportedKeys()).toBe(false);
     expect(questions.imports).toBe(1);
+  });
+
+  it('asks the store once for a digest however many look-ups of it arrive at once', async () => {
+    const { store, keys, key, reads } = countingStore();
+    keys.set('known', key('k1'));
+    const cached = withKeyCache(store);
+    const unknown = await Promise.all(Array.from({ length: 100 }, () => cached.findKeyBySecretHash('unknown')));
+    expect(unknown.every((found) => found === null)).toBe(true);
+    const known = await Promise.all(Array.from({ length: 100 }, () => cached.findKeyBySecretHash('known')));
+    expect(known.every((found) => found?.key.id === 'k1')).toBe(true);
+    expect(reads.bySecret).toBe(2);
+  });
+
+  it('asks the store again for a look-up arriving after a change, rather than join one asked before it', async () => {
+    const { store, keys, key, reads } = countingStore();
+    // The first look-up's answer is held until the test lets it go.
+    let letGo: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const cached = withKeyCache({
+      ...store,
+      insertKey: async () => null,
+      async findKeyBySecretHash(digest) {
+        const answer = store.findKeyBySecretHash(digest);
+        if (reads.bySecret === 1) await held;
+        return answer;
+      },
+    });
+    const before = cached.findKeyBySecretHash('digest');
+    // The key is created while the first look-up is on its way: one arriving after must find it.
+    keys.set('digest', key('k1'));
+    await cached.insertKey({ id: 'k1' } as never, audit, 10);
+    const after = cached.findKeyBySecretHash('digest');
+    expect((await after)?.key.id).toBe('k1');
+    letGo();
+    expect(await before).toBeNull();
+    expect(reads.bySecret).toBe(2);
+    expect((await cached.findKeyBySecretHash('digest'))?.key.id).toBe('k1');
   });
 });

@@ -1,10 +1,19 @@
-// One suite run on both stores (the embedded one from one migrated template, PostgreSQL in a
-// schema of its own): kept in one file so that both run exactly the same cases (over 300 lines).
+// One suite run on every store (the embedded one from one migrated template, PostgreSQL in a
+// schema of its own, core's in memory): kept in one file so that all run exactly the same cases
+// (over 300 lines).
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Access, type ApiKey, type AuditEvent, grant, type KeyplaneStore, type NewKey } from '@keyplane/core';
+import {
+  type Access,
+  type ApiKey,
+  type AuditEvent,
+  grant,
+  type KeyplaneStore,
+  type NewKey,
+  openMemoryStore,
+} from '@keyplane/core';
 import { afterEach, describe, expect, it } from 'vitest';
 // By path: @keyplane/testing depends on this package, so this package cannot depend on it.
 import { requireService } from '../../testing/src/services.js';
@@ -22,9 +31,9 @@ import {
   StoreUnavailableError,
 } from '../src/index.js';
 
-type Kind = 'embedded' | 'postgres';
+type Kind = 'embedded' | 'postgres' | 'memory';
 const DATABASE_URL = requireService('DATABASE_URL') ?? '';
-const KINDS: Kind[] = DATABASE_URL ? ['embedded', 'postgres'] : ['embedded'];
+const KINDS: Kind[] = DATABASE_URL ? ['embedded', 'postgres', 'memory'] : ['embedded', 'memory'];
 
 const opened: KeyplaneStore[] = [];
 /** One migrated embedded database for the file; each test opens a copy of its own. */
@@ -61,11 +70,13 @@ afterEach(async () => {
 describe.each(KINDS)('the %s store', (kind) => {
   async function open(dataDir?: string) {
     const store =
-      kind === 'postgres'
-        ? await openPostgresStore({ connectionString: DATABASE_URL, schema: await freshSchema(), poolSize: 5 })
-        : dataDir
-          ? await openEmbeddedStore({ dataDir })
-          : await fromTemplate();
+      kind === 'memory'
+        ? openMemoryStore()
+        : kind === 'postgres'
+          ? await openPostgresStore({ connectionString: DATABASE_URL, schema: await freshSchema(), poolSize: 5 })
+          : dataDir
+            ? await openEmbeddedStore({ dataDir })
+            : await fromTemplate();
     opened.push(store);
     return store;
   }
@@ -530,7 +541,8 @@ describe.each(KINDS)('the %s store', (kind) => {
       expect((await second.findKeyBySecretHash(key.secretHash))?.key.id).toBe(key.id);
     });
 
-    it('applies each migration once, also when instances start together', async () => {
+    // The memory store has no schema to migrate.
+    it.skipIf(kind === 'memory')('applies each migration once, also when instances start together', async () => {
       const db =
         kind === 'embedded'
           ? await openPglite()
@@ -548,6 +560,120 @@ describe.each(KINDS)('the %s store', (kind) => {
       } finally {
         await db.close();
       }
+    });
+  });
+  describe('roles, identities and imports', () => {
+    const role = (organizationId: string, name: string, grants = [grant('calls', 'view')]) => {
+      const at = new Date('2026-01-01T00:00:00.000Z');
+      return { id: randomUUID(), organizationId, name, grants, createdAt: at, updatedAt: at };
+    };
+
+    it('gives a key its identity, created with it once, and its roles by name in byte order', async () => {
+      const store = await open();
+      const { organizationId } = await newKey(store);
+      const lower = await store.insertRole(role(organizationId, 'auditor'), audit(organizationId, randomUUID()));
+      const upper = await store.insertRole(role(organizationId, 'Zed'), audit(organizationId, randomUUID()));
+      const roleIds = [lower?.id as string, upper?.id as string, randomUUID()];
+      const first = await insert(store, await newKey(store, { externalId: 'cust-1', roleIds }));
+      // Upper case before lower: the text order of the SQL store's databases (collation C).
+      expect(first.roles.map((held) => held.name)).toEqual(['Zed', 'auditor']);
+      expect(first.identity).toEqual({ id: expect.any(String), externalId: 'cust-1', meta: null });
+      const second = await insert(store, await newKey(store, { secretHash: randomUUID(), externalId: 'cust-1' }));
+      expect(second.identity?.id).toBe(first.identity?.id);
+      expect((await store.findIdentity(organizationId, 'cust-1'))?.id).toBe(first.identity?.id);
+      const ofCustomer = await store.listKeys(organizationId, {
+        order: 'asc',
+        identityId: first.identity?.id as string,
+      });
+      expect(ofCustomer.map((key) => key.id).sort()).toEqual([first.id, second.id].sort());
+      expect(await store.deleteRole(organizationId, upper?.id as string, audit(organizationId, randomUUID()))).toEqual(
+        upper,
+      );
+      const changed = await store.updateKey(
+        organizationId,
+        first.id,
+        making({ externalId: null, updatedAt: new Date() }, audit(organizationId, first.id)),
+      );
+      expect(changed).toMatchObject({ identity: null, roles: [{ name: 'auditor' }] });
+    });
+
+    it('refuses a role the name of another, writing nothing, and finds roles by id or by name', async () => {
+      const store = await open();
+      const { organizationId } = await newKey(store);
+      const reader = (await store.insertRole(role(organizationId, 'reader'), audit(organizationId, randomUUID()))) as {
+        id: string;
+      };
+      await store.insertRole(role(organizationId, 'writer'), audit(organizationId, randomUUID()));
+      expect(await store.insertRole(role(organizationId, 'reader'), audit(organizationId, randomUUID()))).toBeNull();
+      const events = (await store.listAuditEvents(organizationId, { limit: 100 })).length;
+      const renaming = (name: string) => making({ name, updatedAt: new Date() }, audit(organizationId, reader.id));
+      expect(await store.updateRole(organizationId, reader.id, renaming('writer'))).toBe('duplicate_name');
+      expect(await store.listAuditEvents(organizationId, { limit: 100 })).toHaveLength(events);
+      expect(await store.updateRole(organizationId, reader.id, renaming('reader'))).toMatchObject({ name: 'reader' });
+      expect((await store.findRole(organizationId, reader.id))?.name).toBe('reader');
+      expect((await store.findRole(organizationId, 'writer'))?.name).toBe('writer');
+      expect(await store.findRole(randomUUID(), 'writer')).toBeNull();
+      const named = await store.findRolesByName(organizationId, ['writer', 'reader', 'nobody']);
+      expect(named.map((found) => found.name)).toEqual(['reader', 'writer']);
+    });
+
+    it('deletes an identity with its keys only when asked, auditing each', async () => {
+      const store = await open();
+      const key = await insert(store, await newKey(store, { externalId: 'cust-9' }));
+      const { organizationId } = key;
+      const identityId = key.identity?.id as string;
+      const removal = (deleteKeys: boolean) => ({
+        deleteKeys,
+        audit: audit(organizationId, identityId, 'identity.deleted'),
+        keyAudit: (keyId: string) => audit(organizationId, keyId, 'api_key.deleted'),
+      });
+      expect(await store.deleteIdentity(organizationId, identityId, removal(false))).toBe('has_keys');
+      expect(await store.findKeyById(organizationId, key.id)).not.toBeNull();
+      const removed = await store.deleteIdentity(organizationId, identityId, removal(true));
+      expect(removed).toMatchObject({ identity: { id: identityId, externalId: 'cust-9' }, deletedKeyIds: [key.id] });
+      expect(await store.findKeyById(organizationId, key.id)).toBeNull();
+      expect(await store.countKeys(organizationId)).toBe(0);
+      const actions = (await store.listAuditEvents(organizationId, { limit: 10 })).map((event) => event.action);
+      expect(actions).toEqual(['identity.deleted', 'api_key.deleted', 'api_key.created']);
+      expect(await store.deleteIdentity(organizationId, identityId, removal(true))).toBeNull();
+    });
+
+    it('imports keys all or none within the quota, and rehashes one only from the digest it has', async () => {
+      const store = await open();
+      const taken = await newKey(store);
+      await insert(store, taken);
+      const { organizationId } = taken;
+      const batch = await Promise.all(
+        [2, 1].map(async (second) =>
+          newKey(store, {
+            secretHash: randomUUID(),
+            externalId: 'imported-customer',
+            createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, second)),
+          }),
+        ),
+      );
+      const events = (keys: readonly NewKey[]) => keys.map((key) => audit(organizationId, key.id, 'api_key.imported'));
+      const clashing = [...batch, await newKey(store, { secretHash: taken.secretHash })];
+      expect(await store.importKeys(clashing, events(clashing), 1_000)).toBe('duplicate_secret');
+      expect(await store.importKeys(batch, events(batch), 2)).toBe('quota_exceeded');
+      expect(await store.holdsImportedKeys()).toBe(false);
+      expect(await store.findIdentity(organizationId, 'imported-customer')).toBeNull();
+      expect(await store.countKeys(organizationId)).toBe(1);
+      const imported = (await store.importKeys(batch, events(batch), 3)) as ApiKey[];
+      // In creation order, not in the batch's.
+      expect(imported.map((key) => key.id)).toEqual([batch[1]?.id, batch[0]?.id]);
+      expect(new Set(imported.map((key) => key.identity?.externalId))).toEqual(new Set(['imported-customer']));
+      expect(await store.holdsImportedKeys()).toBe(true);
+      const [first] = batch as [NewKey];
+      const rehash = { secretHash: randomUUID(), hint: 'kp_rehashed', lastFour: 'abcd' };
+      await store.rehashKey(first.id, { ...rehash, from: randomUUID() });
+      expect(await store.findKeyBySecretHash(rehash.secretHash)).toBeNull();
+      await store.rehashKey(first.id, { ...rehash, from: first.secretHash });
+      expect(await store.findKeyBySecretHash(first.secretHash)).toBeNull();
+      expect(await store.findKeyBySecretHash(rehash.secretHash)).toMatchObject({
+        matched: 'current',
+        key: { id: first.id, hint: 'kp_rehashed', lastFour: 'abcd' },
+      });
     });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Admission, Allowance, AttemptLimits, ProvenYet, Refusal } from '@keyplane/core';
 import type { Redis } from 'ioredis';
 import { type IRateLimiterOptions, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import {
@@ -29,13 +30,6 @@ export interface RateLimitSettings {
   readonly onSharingChange?: (shared: boolean, error?: unknown) => void;
 }
 
-export interface Allowance {
-  readonly allowed: boolean;
-  readonly limit: number;
-  readonly remaining: number;
-  readonly resetSeconds: number;
-}
-
 /** The answer headers of a rate-limited request: Retry-After when refused, RateLimit-* always. */
 export function rateLimitHeaders(allowance: Allowance): Record<string, string> {
   return {
@@ -45,31 +39,6 @@ export function rateLimitHeaders(allowance: Allowance): Record<string, string> {
     ...(allowance.allowed ? {} : { 'Retry-After': String(allowance.resetSeconds) }),
   };
 }
-
-/** Leave to look one credential up, holding one of its client address's points until the credential is judged. */
-export interface Admission {
-  readonly admitted: true;
-  /** Whether it waited for a point: memory may have learnt the credential meanwhile. */
-  readonly waited: boolean;
-  /** The credential was good, or never judged: the point is free again. */
-  release(): void;
-  /** The credential was wrong: the point stays taken, and may lock the address out. */
-  fail(): Promise<void>;
-}
-
-/**
- * Why a look-up was not let through: its address is locked out, no point came free in time,
- * or it needs none any more: while it waited, memory learnt its credential (`proven`).
- */
-export interface Refusal {
-  readonly admitted: false;
-  /** The lockout; null when the address is not locked out. */
-  readonly lockedOut: Allowance | null;
-  readonly proven?: true;
-}
-
-/** Asked again while a look-up waits: whether memory now proves its credential good. */
-export type ProvenYet = () => Promise<boolean>;
 
 const UNGUARDED: Admission = { admitted: true, waited: false, release: () => {}, fail: async () => {} };
 
@@ -97,7 +66,7 @@ const LAST_RETRY_MS = 100;
  * `failedAuthPerMinute` are judged at once or wrong per window, and the rest wait in line —
  * never refused for being many — until a point comes free or the address is locked out.
  */
-export class RateLimits {
+export class RateLimits implements AttemptLimits {
   readonly #settings: RateLimitSettings;
   readonly #shared: SharedCounters | undefined;
   readonly #perKey: { readonly local: RateLimiterMemory; readonly shared: RateLimiterRedis | null } | null;

@@ -3,10 +3,12 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@keyplane/client';
-import { type CredentialCheck, Keyplane, secretDigest, TokenAuthority } from '@keyplane/core';
+import type { CredentialCheck } from '@keyplane/core';
 import { ContractValidator, contractCheck, openTestStore, STORE_KINDS, type StoreKind } from '@keyplane/testing';
-import { createApp } from '../../src/app.js';
-import { type RateLimitSettings, RateLimits } from '../../src/http/rate-limits.js';
+import { composeKeyplane } from '../../src/compose.js';
+import { readConfig } from '../../src/config.js';
+import type { RateLimitSettings, RateLimits } from '../../src/http/rate-limits.js';
+import { Metrics } from '../../src/metrics.js';
 
 type Transport = 'in-process' | 'http';
 
@@ -46,8 +48,8 @@ export interface Harness {
   credentialLookups(): number;
   /** Writes pending last-use times now. */
   flushUsage(): Promise<void>;
-  /** The limits the app counts with, when it was given any. */
-  readonly rateLimits: RateLimits | undefined;
+  /** The limits the app counts with (none are counted unless the test gave settings). */
+  readonly rateLimits: RateLimits;
   /** Errors that reached the top of the app; a passing test leaves none. */
   readonly unexpectedErrors: unknown[];
   close(): Promise<void>;
@@ -78,20 +80,26 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
   };
   let clockOffset = 0;
   const now = () => new Date(Date.now() + clockOffset);
-  const tokens = new TokenAuthority(options.signingKeys ?? [TEST_SIGNING_KEY], {
-    ttlSeconds: options.tokenTtlSeconds ?? 300,
-    now,
-  });
-  const keyplane = new Keyplane(store, {
-    tokens,
-    now,
-    digest: secretDigest('a-test-digest-secret-of-enough-length'),
-    cursorSecret: 'a-test-digest-secret-of-enough-length',
-    usageFlushIntervalMs: 60_000,
-    ...(options.maxKeysPerOrganization ? { maxKeysPerOrganization: options.maxKeysPerOrganization } : {}),
-  });
+  const unexpectedErrors: unknown[] = [];
   const rootKey = `root-${randomBytes(24).toString('base64url')}`;
-  await keyplane.initializeRoot(rootKey);
+  // Production's settings but those a test chooses: its secrets, and no limits unless it asks for them.
+  const { keyplane, rateLimits, app, close } = await composeKeyplane({
+    store,
+    config: {
+      ...readConfig({}),
+      rootKey,
+      hashSecret: 'a-test-digest-secret-of-enough-length',
+      tokenSigningKeys: options.signingKeys ?? [TEST_SIGNING_KEY],
+      tokenTtlSeconds: options.tokenTtlSeconds ?? 300,
+      trustProxy: options.trustProxy ?? false,
+      ...(options.maxKeysPerOrganization ? { maxKeysPerOrganization: options.maxKeysPerOrganization } : {}),
+    },
+    rateLimits: options.rateLimits ?? { perKeyPerMinute: 0, failedAuthPerMinute: 0, lockoutSeconds: 0 },
+    metrics: new Metrics(),
+    now,
+    usageFlushIntervalMs: 60_000,
+    app: { onUnexpectedError: (error) => unexpectedErrors.push(error) },
+  });
   let credentialLookups = 0;
   const counted = <T>(check: CredentialCheck<T>): CredentialCheck<T> => ({
     proveFromMemory: () => check.proveFromMemory(),
@@ -104,15 +112,6 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
   keyplane.authentication = (...args) => counted(authentication(...args));
   const tokenGrant = keyplane.tokenGrant.bind(keyplane);
   keyplane.tokenGrant = (...args) => counted(tokenGrant(...args));
-  const unexpectedErrors: unknown[] = [];
-  const rateLimits = options.rateLimits ? new RateLimits(options.rateLimits) : undefined;
-  const app = createApp({
-    keyplane,
-    onUnexpectedError: (error) => unexpectedErrors.push(error),
-    ...(rateLimits ? { rateLimits } : {}),
-    ...(options.trustProxy ? { trustProxy: true } : {}),
-  });
-
   let baseUrl = 'http://keyplane.test';
   let send: (request: Request) => Promise<Response> = async (request) => app.request(request);
   let stopServer = async () => {};
@@ -161,8 +160,7 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
     fetch: (path, init) => send(new Request(new URL(path, baseUrl), init)),
     async close() {
       await stopServer();
-      rateLimits?.close();
-      await keyplane.close();
+      await close();
       await store.close();
     },
   };

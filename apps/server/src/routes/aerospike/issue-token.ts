@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { fail, ok, type Result } from '@keyplane/core';
 import type { Context } from 'hono';
-import { attemptCredential, overLimit } from '../../http/authenticate.js';
+import { attemptCredential } from '../../http/authenticate.js';
 import { jsonResponse } from '../../http/dialect.js';
 import type { AppEnv } from '../../http/env.js';
 import { type ApiError, issuesOf } from '../../http/errors.js';
@@ -153,11 +153,9 @@ export const issueToken = defineOperation(
     if (!permissions) return fail('forbidden', 'Unknown scope.');
     // Client credentials are credentials: each grant is judged under the client's lockout.
     const grant = { ...client, permissions, from: c.get('clientAddress') };
-    const issued = await attemptCredential(c, c.get('keyplane').tokenGrant(grant));
-    if (!issued.ok) return issued;
     // A grant is a request of its key: it counts against the key's rate.
-    const allowance = await c.get('rateLimits')?.consume(client.clientId);
-    if (allowance && !allowance.allowed) return overLimit(c, allowance, 'key_rate');
+    const issued = await attemptCredential(c, c.get('keyplane').tokenGrant(grant), () => client.clientId);
+    if (!issued.ok) return issued;
     return {
       status: 200,
       headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' },

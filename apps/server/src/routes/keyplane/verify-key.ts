@@ -2,15 +2,14 @@ import { isIP } from 'node:net';
 import { createRoute, z } from '@hono/zod-openapi';
 import {
   allOf,
-  formatPermissions,
   type Grant,
-  keyAccess,
   MAX_PERMISSION_QUERY_LENGTH,
   ok,
   type PermissionQuery,
   parsePermission,
   parsePermissionQuery,
   type Result,
+  verifiable,
 } from '@keyplane/core';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
@@ -79,15 +78,17 @@ export const verifyKey = defineOperation(route, async (c) => {
       ? readQuery(permissions)
       : ok(allOf(permissions.map((text) => parsePermission(text) as Grant)));
   if (!required.ok) return required;
-  const verified = await c.get('keyplane').verifyKey(c.get('principal'), secret, required.value, ip);
+  const verified = await c
+    .get('keyplane')
+    .verifyKey(c.get('principal'), secret, { permissions: required.value, ...(ip === undefined ? {} : { ip }) });
   if (!verified.ok) return verified;
   const { valid, code, key } = verified.value;
   c.get('metrics')?.verifications.inc({ code });
-  const access = key ? keyAccess(key) : null;
+  const compiled = key ? verifiable(key) : null;
   return {
     status: 200,
     body:
-      key && access
+      key && compiled
         ? {
             valid,
             code,
@@ -95,11 +96,11 @@ export const verifyKey = defineOperation(route, async (c) => {
             applicationId: key.applicationId,
             name: key.name,
             // What the key may do: its own permissions and its roles'.
-            permissions: access.restricted ? formatPermissions(access.grants) : null,
+            permissions: compiled.permissionNames as string[] | null,
             expiresAt: key.expiresAt?.toISOString() ?? null,
             meta: key.meta === null ? null : { ...key.meta },
             identity: identityOf(key),
-            roles: key.roles.map((role) => role.name),
+            roles: compiled.roleNames as string[],
           }
         : { valid, code },
   };
