@@ -76,7 +76,7 @@ export async function composeKeyplane(options: CompositionOptions): Promise<Comp
       'KEYPLANE_HASH_SECRET: differs from the secret this store digested its keys with; every key would stop working',
     );
   }
-  // The last-use times are written in batches: their sizes are counted.
+  // Operators see how many rows each batched write of last-use times carries.
   const usageStore: KeyUsageStore = {
     recordKeyUsage: (usage) => {
       metrics.writeBatchSize.observe(usage.length);

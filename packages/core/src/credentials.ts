@@ -208,7 +208,8 @@ export class Credentials {
 
   /**
    * The key a presented secret names in the caller's organization (its current secret, or the
-   * previous one during its grace), as memory holds it; null for anything else.
+   * previous one during its grace), as the store (or its cache) has it, without this
+   * instance's latest use; null for anything else.
    */
   async #keyInOrganization(principal: Principal, secret: string): Promise<SecretMatch | null> {
     const found = await this.#lookUpSecret(secret, this.#inStore);

@@ -6,7 +6,7 @@ import { badCursor, cursorAfter, invalidPagination, type Position, positionOf } 
 import { type Access, covers } from './permissions.js';
 import type { KeyChanges, KeyOrder, NewKey } from './ports.js';
 import { type Err, fail, isErr, ok, type Result } from './result.js';
-import { accessOf, keyAccess } from './verifiable-key.js';
+import { accessWithRoles, keyAccess } from './verifiable-key.js';
 
 export interface NewKeyRequest {
   readonly name: string;
@@ -103,7 +103,7 @@ function revives(
 }
 
 /** The access a key would have with this access of its own and these roles. */
-const accessWith = (access: Access, roles: readonly KeyRole[]): Access => accessOf({ access, roles });
+const accessWith = (access: Access, roles: readonly KeyRole[]): Access => accessWithRoles({ access, roles });
 
 const roleNotFound = (name: string) => fail('not_found', `No role named ${name}.`);
 

@@ -65,7 +65,7 @@ export interface VerifiableKey {
 const compiled = new WeakMap<ApiKey, VerifiableKey>();
 
 /** What a key of this access of its own and these roles may do. */
-export function accessOf(key: Pick<ApiKey, 'access' | 'roles'>): Access {
+export function accessWithRoles(key: Pick<ApiKey, 'access' | 'roles'>): Access {
   if (!key.access.restricted || key.roles.length === 0) return key.access;
   return {
     restricted: true,
@@ -76,7 +76,7 @@ export function accessOf(key: Pick<ApiKey, 'access' | 'roles'>): Access {
 export function verifiable(key: ApiKey): VerifiableKey {
   const known = compiled.get(key);
   if (known) return known;
-  const access = accessOf(key);
+  const access = accessWithRoles(key);
   const made: VerifiableKey = {
     key,
     access,

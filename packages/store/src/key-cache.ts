@@ -207,7 +207,8 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
       const pending = asked.get(secretHash);
       if (pending && pending.seen === changes) {
         hooks.onJoined?.();
-        return pending.answer;
+        // Should the question fail, each look-up that joined it asks again on its own (nothing kept).
+        return pending.answer.catch(() => store.findKeyBySecretHash(secretHash));
       }
       hooks.onMiss?.();
       const seen = changes;

@@ -348,4 +348,32 @@ describe('what memory alone knows (the look-ups that prove a credential good wit
     expect(reads.bySecret).toBe(2);
     expect((await cached.findKeyBySecretHash('digest'))?.key.id).toBe('k1');
   });
+
+  it('lets the look-ups that joined a question that failed ask again on their own', async () => {
+    const { store, keys, key, reads } = countingStore();
+    keys.set('digest', key('k1'));
+    let failing = true;
+    const cached = withKeyCache({
+      ...store,
+      async findKeyBySecretHash(digest) {
+        const answer = await store.findKeyBySecretHash(digest);
+        if (failing) {
+          failing = false;
+          throw new Error('the store blinked');
+        }
+        return answer;
+      },
+    });
+    const [first, ...joined] = await Promise.allSettled(
+      Array.from({ length: 5 }, () => cached.findKeyBySecretHash('digest')),
+    );
+    expect(first?.status).toBe('rejected');
+    expect(joined.map((settled) => settled.status === 'fulfilled' && settled.value?.key.id)).toEqual([
+      'k1',
+      'k1',
+      'k1',
+      'k1',
+    ]);
+    expect(reads.bySecret).toBe(5);
+  });
 });

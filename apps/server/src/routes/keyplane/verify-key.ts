@@ -96,11 +96,11 @@ export const verifyKey = defineOperation(route, async (c) => {
             applicationId: key.applicationId,
             name: key.name,
             // What the key may do: its own permissions and its roles'.
-            permissions: compiled.permissionNames as string[] | null,
+            permissions: compiled.permissionNames && [...compiled.permissionNames],
             expiresAt: key.expiresAt?.toISOString() ?? null,
             meta: key.meta === null ? null : { ...key.meta },
             identity: identityOf(key),
-            roles: compiled.roleNames as string[],
+            roles: [...compiled.roleNames],
           }
         : { valid, code },
   };
