@@ -68,7 +68,9 @@ export class Keyplane {
       store,
       now: options.now ?? (() => new Date()),
       digest: options.digest,
-      usage: new KeyUsage(options.usageStore ?? store, options.usageFlushIntervalMs ?? 5_000),
+      usage: new KeyUsage(options.usageStore ?? store, options.usageFlushIntervalMs ?? 5_000, (keyId) =>
+        store.peekWrittenUse?.(keyId),
+      ),
       cursors: new CursorSealer(options.cursorSecret),
     };
     this.#credentials = new Credentials(this.#context, options.tokens);

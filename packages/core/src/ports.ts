@@ -136,6 +136,11 @@ export interface KeyplaneStore extends KeyUsageStore {
   peekKeyBySecretHash?(secretHash: string): KeyBySecret | undefined;
   /** The key of that id as memory holds it; undefined when memory cannot tell. */
   peekKeyById?(organizationId: string, id: string): ApiKey | null | undefined;
+  /**
+   * The latest use of a key memory holds, written through this process since memory read the
+   * key (which it keeps as read); undefined when there is none.
+   */
+  peekWrittenUse?(keyId: string): Date | undefined;
   /** Keys in creation order; with `after`/`before` a page of keyset pagination. */
   listKeys(organizationId: string, query?: KeyQuery): Promise<ApiKey[]>;
   countKeys(organizationId: string, applicationId?: string): Promise<number>;

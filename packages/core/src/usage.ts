@@ -1,43 +1,42 @@
 import type { ApiKey } from './model.js';
 import type { KeyUsageStore } from './ports.js';
 
-/** How many keys' latest uses are remembered for reads; past it, the oldest remembered is forgotten. */
-const REMEMBERED_KEYS = 100_000;
-
 /**
  * The state verification changes: when each key was last used. It is kept here, apart from
  * the keys (which the key cache holds unchanged however often they are used), and written to
  * its port in one batch every interval. Reads of a key overlay the latest use this instance
- * has seen, written or not.
+ * knows of: pending here, or written since memory read the key (`writtenUse`).
  */
 export class KeyUsage {
   readonly #store: KeyUsageStore;
+  readonly #writtenUse: (keyId: string) => Date | undefined;
   /** Uses not yet written. */
   readonly #pending = new Map<string, Date>();
-  /** The latest use seen of each key, for reads. */
-  readonly #latest = new Map<string, Date>();
   readonly #timer: NodeJS.Timeout;
   #flushing: Promise<void> = Promise.resolve();
 
-  constructor(store: KeyUsageStore, intervalMs: number) {
+  constructor(
+    store: KeyUsageStore,
+    intervalMs: number,
+    writtenUse: (keyId: string) => Date | undefined = () => undefined,
+  ) {
     this.#store = store;
+    this.#writtenUse = writtenUse;
     this.#timer = setInterval(() => void this.flush(), intervalMs);
     this.#timer.unref();
   }
 
   record(keyId: string, usedAt: Date): void {
-    const known = this.#latest.get(keyId);
-    if (known && known >= usedAt) return;
-    this.#pending.set(keyId, usedAt);
-    // Re-inserted, so that the keys forgotten first are those used least lately.
-    this.#latest.delete(keyId);
-    if (this.#latest.size >= REMEMBERED_KEYS) this.#latest.delete(this.#latest.keys().next().value as string);
-    this.#latest.set(keyId, usedAt);
+    const known = this.#pending.get(keyId);
+    if (!known || known < usedAt) this.#pending.set(keyId, usedAt);
   }
 
   overlay(key: ApiKey): ApiKey {
-    const latest = this.#latest.get(key.id);
-    return latest && (!key.lastUsedAt || key.lastUsedAt < latest) ? { ...key, lastUsedAt: latest } : key;
+    const known = [key.lastUsedAt, this.#pending.get(key.id), this.#writtenUse(key.id)];
+    const latest = Math.max(...known.map((use) => use?.getTime() ?? Number.NEGATIVE_INFINITY));
+    return latest > (key.lastUsedAt?.getTime() ?? Number.NEGATIVE_INFINITY)
+      ? { ...key, lastUsedAt: new Date(latest) }
+      : key;
   }
 
   /** Writes what is pending; a failed write is kept for the next attempt. */

@@ -20,9 +20,20 @@ function recordingStore() {
 describe('key usage', () => {
   const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
 
-  it('writes the latest use of each key in one batch, and shows it on reads before and after', async () => {
+  it('writes the latest use of each key in one batch, showing it on reads while pending and once written', async () => {
     const { store, batches } = recordingStore();
-    const usage = new KeyUsage(store, 60_000);
+    // What memory says was written since it read each key: here, whatever this usage wrote.
+    const written = new Map<string, Date>();
+    const usage = new KeyUsage(
+      {
+        recordKeyUsage: async (uses) => {
+          await store.recordKeyUsage(uses);
+          for (const { id, usedAt } of uses) written.set(id, usedAt);
+        },
+      },
+      60_000,
+      (keyId) => written.get(keyId),
+    );
     usage.record('k1', at(2));
     usage.record('k1', at(1));
     usage.record('k2', at(3));
@@ -38,6 +49,9 @@ describe('key usage', () => {
     expect(usage.overlay(stored('k1')).lastUsedAt).toEqual(at(2));
     await usage.flush();
     expect(batches).toHaveLength(1);
+    // A use pending is shown over an older one written.
+    usage.record('k2', at(4));
+    expect(usage.overlay(stored('k2', at(0))).lastUsedAt).toEqual(at(4));
     await usage.close();
   });
 

@@ -65,8 +65,10 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
   const byId = new Map<string, ApiKey>();
   /** Digests that named no key, until when they are answered so without the store. */
   const absent = new Map<string, number>();
-  /** Digests looked up for each key id, to drop them when the key changes. */
-  const digestsOf = new Map<string, Set<string>>();
+  /** Of each key held: the digests it was found by and what it depends on, to drop them all when it changes. */
+  const held = new Map<string, { readonly digests: Set<string>; readonly targets: readonly string[] }>();
+  /** The latest use written through this process of each key held, since the key was read. */
+  const writtenUses = new Map<string, Date>();
   /** The keys held that carry each role and identity (`role:<id>`, `identity:<id>`), to drop them when it changes. */
   const dependents = new Map<string, Set<string>>();
   /** Whether the store holds imported keys, once asked; forgotten whenever keys may have been imported. */
@@ -82,20 +84,41 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
     if (map.size >= maxEntries) map.delete(map.keys().next().value as K);
     map.set(key, value);
   };
-  /** Keeps a key, indexed by what it depends on, compiled for verification once, as it enters. */
-  const rememberKey = <K>(map: Map<K, unknown>, at: K, key: ApiKey, value: unknown) => {
+  /**
+   * Keeps a key, by id or by a digest, indexed by what it depends on, compiled for verification
+   * once, as it enters. Making room drops every entry of the key held longest, and its indexes.
+   */
+  const rememberKey = (key: ApiKey, bySecretHash?: { readonly digest: string; readonly found: KeyBySecret }) => {
     verifiable(key);
-    remember(map, at, value);
-    for (const target of dependenciesOf(key)) {
+    const digest = bySecretHash?.digest;
+    const map: Map<string, unknown> = digest === undefined ? byId : bySecret;
+    if (map.size >= maxEntries && !map.has(digest ?? key.id)) {
+      const [oldest, value] = map.entries().next().value as [string, ApiKey | KeyBySecret];
+      forgetKey(digest === undefined ? oldest : (value as KeyBySecret).key.id);
+    }
+    if (bySecretHash) bySecret.set(bySecretHash.digest, bySecretHash.found);
+    else byId.set(key.id, key);
+    const entry = held.get(key.id) ?? { digests: new Set<string>(), targets: dependenciesOf(key) };
+    if (digest !== undefined) entry.digests.add(digest);
+    held.set(key.id, entry);
+    for (const target of entry.targets) {
       const keys = dependents.get(target) ?? new Set<string>();
       keys.add(key.id);
       dependents.set(target, keys);
     }
   };
   const forgetKey = (keyId: string) => {
+    writtenUses.delete(keyId);
     byId.delete(keyId);
-    for (const digest of digestsOf.get(keyId) ?? []) bySecret.delete(digest);
-    digestsOf.delete(keyId);
+    const entry = held.get(keyId);
+    if (!entry) return;
+    held.delete(keyId);
+    for (const digest of entry.digests) bySecret.delete(digest);
+    for (const target of entry.targets) {
+      const keys = dependents.get(target);
+      keys?.delete(keyId);
+      if (keys?.size === 0) dependents.delete(target);
+    }
   };
   /** Drops what a change names (see `CacheTarget`). */
   const forget = (target: string) => {
@@ -103,7 +126,8 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
     if (target === '*') {
       byId.clear();
       bySecret.clear();
-      digestsOf.clear();
+      held.clear();
+      writtenUses.clear();
       dependents.clear();
       absent.clear();
       imported = undefined;
@@ -225,10 +249,7 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
         remember(absent, secretHash, now() + absentForMs);
         return null;
       }
-      rememberKey(bySecret, secretHash, found.key, found);
-      const digests = digestsOf.get(found.key.id) ?? new Set<string>();
-      digests.add(secretHash);
-      digestsOf.set(found.key.id, digests);
+      rememberKey(found.key, { digest: secretHash, found });
       return found;
     },
     async findKeyById(organizationId, id) {
@@ -241,7 +262,7 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
       hooks.onMiss?.();
       const seen = changes;
       const key = await store.findKeyById(organizationId, id);
-      if (key && changes === seen && usable()) rememberKey(byId, id, key, key);
+      if (key && changes === seen && usable()) rememberKey(key);
       return key;
     },
     // Memory alone, never the store: what a credential that needs no look-up is proven by.
@@ -285,9 +306,17 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
       (...args: Parameters<KeyplaneStore['deleteKey']>) => store.deleteKey(...args),
       (_organizationId, id) => id,
     ),
-    // When a key was last used is kept apart from the key (core's `KeyUsage` overlays it on reads):
-    // writing it changes nothing held here.
-    recordKeyUsage: touchesNothingCached('recordKeyUsage'),
+    // When a key was last used is kept apart from the key: writing it changes nothing held, and
+    // the time written is kept beside the keys held, for core's `KeyUsage` to overlay on reads.
+    async recordKeyUsage(usage) {
+      await store.recordKeyUsage(usage);
+      for (const { id, usedAt } of usage) {
+        if (!held.has(id) && !byId.has(id)) continue;
+        const known = writtenUses.get(id);
+        if (!known || known < usedAt) writtenUses.set(id, usedAt);
+      }
+    },
+    peekWrittenUse: (keyId) => writtenUses.get(keyId),
     // Imported secrets may have been tried before: every instance forgets the digests it knew as naming no key.
     async importKeys(...args) {
       try {

@@ -127,6 +127,41 @@ describe('the key cache', () => {
     expect(reads.bySecret).toBe(4);
   });
 
+  it('keeps the last use written of each key it holds, until the key changes', async () => {
+    const { store, keys, key } = countingStore();
+    keys.set('a', key('k1'));
+    const cached = withKeyCache({ ...store, recordKeyUsage: async () => {} });
+    await cached.findKeyBySecretHash('a');
+    const usedAt = new Date('2030-01-01T00:00:00Z');
+    await cached.recordKeyUsage([
+      { id: 'k1', usedAt },
+      { id: 'not-held', usedAt },
+    ]);
+    expect(cached.peekWrittenUse?.('k1')).toEqual(usedAt);
+    // An older time written later does not move it back; a key not held is not kept.
+    await cached.recordKeyUsage([{ id: 'k1', usedAt: new Date('2029-01-01T00:00:00Z') }]);
+    expect(cached.peekWrittenUse?.('k1')).toEqual(usedAt);
+    expect(cached.peekWrittenUse?.('not-held')).toBeUndefined();
+    await cached.deleteKey('org', 'k1', undefined, audit);
+    expect(cached.peekWrittenUse?.('k1')).toBeUndefined();
+  });
+
+  it('makes room by dropping every entry of the key held longest', async () => {
+    const { store, keys, key, reads } = countingStore();
+    for (const id of ['k1', 'k2', 'k3']) keys.set(`digest-${id}`, key(id));
+    const cached = withKeyCache(store, { maxEntries: 2 });
+    await cached.findKeyBySecretHash('digest-k1');
+    await cached.findKeyById('org', 'k1');
+    await cached.findKeyBySecretHash('digest-k2');
+    await cached.findKeyBySecretHash('digest-k3');
+    // k1 made room for k3 by its digest, and went by its id too.
+    expect(cached.peekKeyBySecretHash?.('digest-k1')).toBeUndefined();
+    expect(cached.peekKeyById?.('org', 'k1')).toBeUndefined();
+    expect(cached.peekKeyBySecretHash?.('digest-k2')?.key.id).toBe('k2');
+    expect(cached.peekKeyBySecretHash?.('digest-k3')?.key.id).toBe('k3');
+    expect(reads).toEqual({ bySecret: 3, byId: 1 });
+  });
+
   it('keeps keys in memory as they are when their last use is written: a use is no change of the key', async () => {
     const { store, keys, key, reads } = countingStore();
     keys.set('a', key('k1'));
