@@ -9,6 +9,7 @@ import { SERVED_DIALECTS } from './dialects.js';
 import { registerDocs } from './docs/docs.js';
 import type { AppEnv, ReadinessState } from './http/env.js';
 import type { HttpError } from './http/errors.js';
+import { receiveUnreadBody } from './http/hygiene.js';
 import type { ListLimits } from './http/list-limits.js';
 import { registerOperations } from './http/operation.js';
 import type { RateLimits } from './http/rate-limits.js';
@@ -189,6 +190,7 @@ export function createApp({
     if (isDraining?.()) c.header('Connection', 'close');
     const started = performance.now();
     await next();
+    await receiveUnreadBody(c);
     const seconds = (performance.now() - started) / 1000;
     const route = c.req.matchedRoutes.findLast((matched) => matched.method !== 'ALL')?.path ?? 'unmatched';
     const operation = operationIds.get(`${c.req.method === 'HEAD' ? 'GET' : c.req.method} ${route}`) ?? 'unmatched';

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { AppEnv } from './env.js';
@@ -46,3 +47,23 @@ export const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
   if (length === undefined) return next();
   return Number.parseInt(length, 10) > MAX_BODY_BYTES ? Promise.resolve(tooLarge(c)) : next();
 };
+
+/**
+ * Waits for the rest of a body the answer did not need (a wrong key, no such route), so that the
+ * connection serves the client's next request. Left unread, @hono/node-server gives such a body
+ * half a second and then destroys the connection: on a busy machine, or for a client still sending,
+ * that is a reset in the middle of a burst of requests, and the answer may be lost with it. A body
+ * over the limit (413) is not waited for. In-process requests have no connection.
+ */
+export function receiveUnreadBody(c: Context): Promise<void> | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming === undefined || incoming.complete || incoming.destroyed || c.res.status === 413) return;
+  return new Promise((resolve) => {
+    const received = () => {
+      incoming.off('end', received).off('close', received).off('error', received);
+      resolve();
+    };
+    incoming.on('end', received).on('close', received).on('error', received);
+    incoming.resume();
+  });
+}
