@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import type { KeyplaneStore } from '@keyplane/core';
 import { openEmbeddedStore, openPostgresStore } from '@keyplane/store';
 import { Redis } from 'ioredis';
 import { type Composition, composeKeyplane } from './compose.js';
 import type { Config } from './config.js';
+import { listen } from './http/listen.js';
 import { log, requestLogger } from './log.js';
 import { Metrics, type PoolUse } from './metrics.js';
 
@@ -134,11 +134,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
   const { app, rateLimits } = composed;
   if (redis) metrics.sampleSharingWith(() => rateLimits.shared);
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const address = { port: config.port, ...(config.host ? { hostname: config.host } : {}) };
-    const listening = serve({ fetch: app.fetch, ...address }, () => resolve(listening));
-    listening.once('error', reject);
-  });
+  const server = await listen(app.fetch, config.port, config.host);
   const { port } = server.address() as AddressInfo;
   const metricsServer = config.metricsPort === undefined ? undefined : await serveMetrics(metrics, config);
 

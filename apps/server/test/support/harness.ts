@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@keyplane/client';
 import type { CredentialCheck } from '@keyplane/core';
 import { ContractValidator, contractCheck, openTestStore, STORE_KINDS, type StoreKind } from '@keyplane/testing';
 import { composeKeyplane } from '../../src/compose.js';
 import { readConfig } from '../../src/config.js';
+import { listen } from '../../src/http/listen.js';
 import type { RateLimitSettings, RateLimits } from '../../src/http/rate-limits.js';
 import { Metrics } from '../../src/metrics.js';
 
@@ -116,9 +116,7 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
   let send: (request: Request) => Promise<Response> = async (request) => app.request(request);
   let stopServer = async () => {};
   if (transport === 'http') {
-    const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-      const listening = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(listening));
-    });
+    const server = await listen(app.fetch, 0, '127.0.0.1');
     // The client gives up an idle connection first (fetch after 4 s): a connection the server
     // closed while the client sent on it would be a reset on a busy machine, not an answer.
     (server as Server).keepAliveTimeout = 60_000;
