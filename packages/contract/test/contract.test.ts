@@ -77,6 +77,7 @@ describe('the merged contract', () => {
       'POST /v1/keys/import',
       'POST /v1/keys/verify',
       'POST /v1/keys/whoami',
+      'POST /v1/keys/{keyId}/credits',
       'POST /v1/keys/{keyId}/rotate',
       'POST /v1/organizations',
       'POST /v1/roles',

@@ -1,3 +1,4 @@
+import { spend, withStoredCredits } from './credits.js';
 import { type DomainContext, isCanonicalId, requirePermission } from './domain.js';
 import { describeSecret, digestsEqual, generateSecret, importedDigestOf, isWellFormedSecret } from './key-format.js';
 import type { ApiKey, Principal } from './model.js';
@@ -15,6 +16,13 @@ export interface Verification {
   readonly code: VerificationCode;
   /** The key, when one was found in the caller's organization. */
   readonly key?: ApiKey;
+  /** How many credits remain after this verification, when the key was usable and has credits. */
+  readonly creditsRemaining?: number;
+}
+
+/** What a verification asks besides its checks: how many credits it spends (1 unless said). */
+export interface VerificationRequest extends VerifierOptions {
+  readonly cost?: number;
 }
 
 /**
@@ -178,7 +186,7 @@ export class Credentials {
   }
 
   /** A presented key judged by the checks `options` call for (see `Verifier`). */
-  async verifyKey(principal: Principal, secret: string, options: VerifierOptions): Promise<Result<Verification>> {
+  async verifyKey(principal: Principal, secret: string, options: VerificationRequest): Promise<Result<Verification>> {
     const denied = requirePermission(principal, 'api_keys', 'verify');
     if (denied) return denied;
     const { usage, now } = this.#context;
@@ -191,7 +199,16 @@ export class Credentials {
       usage.record(key.id, at);
       await this.#rehash(match, secret);
     }
-    return ok({ valid: code === 'VALID', code, key });
+    if (code !== 'VALID' || key.credits === null) return ok({ valid: code === 'VALID', code, key });
+    // Spent where every instance spends, after every check passed: a refused verification spends nothing.
+    const cost = options.cost ?? 1;
+    const spent = await this.#context.store.spendCredits(key.id, (credits) => spend(credits, cost, at));
+    // No credits any more: the key was made unlimited (or deleted) since it was read.
+    if (spent === null) return ok({ valid: true, code, key });
+    const { remaining } = spent.credits;
+    return spent.spent
+      ? ok({ valid: true, code, key, creditsRemaining: remaining })
+      : ok({ valid: false, code: 'USAGE_EXCEEDED', key, creditsRemaining: remaining });
   }
 
   /**
@@ -203,7 +220,9 @@ export class Credentials {
     const denied = requirePermission(principal, 'api_keys', 'read');
     if (denied) return denied;
     const match = await this.#keyInOrganization(principal, secret);
-    return match ? ok(this.#context.usage.overlay(match.key)) : fail('not_found', 'No API key has this secret.');
+    if (!match) return fail('not_found', 'No API key has this secret.');
+    const { store, usage, now } = this.#context;
+    return ok(usage.overlay(await withStoredCredits(store, match.key, now())));
   }
 
   /**

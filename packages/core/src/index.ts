@@ -2,6 +2,7 @@ export * from './applications.js';
 export * from './audit.js';
 export * from './credential-guard.js';
 export * from './credentials.js';
+export * from './credits.js';
 export * from './cursors.js';
 export { isCanonicalId } from './domain.js';
 export * from './identities.js';

@@ -6,7 +6,9 @@ import {
   type IssuedToken,
   type TokenGrant,
   type Verification,
+  type VerificationRequest,
 } from './credentials.js';
+import type { CreditOperation } from './credits.js';
 import { CursorSealer } from './cursors.js';
 import type { DomainContext } from './domain.js';
 import { Identities, type IdentityPage } from './identities.js';
@@ -28,7 +30,6 @@ import { fail, ok, type Result } from './result.js';
 import { type RolePage, Roles } from './roles.js';
 import type { TokenAuthority } from './tokens.js';
 import { KeyUsage } from './usage.js';
-import type { VerifierOptions } from './verifier.js';
 
 export interface KeyplaneOptions {
   /** How secrets become stored digests (`secretDigest(serverSecret)`). */
@@ -119,7 +120,7 @@ export class Keyplane {
    * enabled, not expired, used from an address its allowlist holds, and holding what
    * `options.permissions` asks. Never an error for a malformed key: it is simply not found.
    */
-  verifyKey(principal: Principal, secret: string, options: VerifierOptions = {}): Promise<Result<Verification>> {
+  verifyKey(principal: Principal, secret: string, options: VerificationRequest = {}): Promise<Result<Verification>> {
     return this.#credentials.verifyKey(principal, secret, options);
   }
 
@@ -142,6 +143,16 @@ export class Keyplane {
 
   updateKey(principal: Principal, id: string, update: KeyUpdate): Promise<Result<ApiKey>> {
     return this.#keys.updateKey(principal, id, update);
+  }
+
+  /** Sets, adds to or takes from a key's credits; answers the key with its credits as they now stand. */
+  changeKeyCredits(
+    principal: Principal,
+    id: string,
+    operation: CreditOperation,
+    value: number,
+  ): Promise<Result<ApiKey>> {
+    return this.#keys.changeKeyCredits(principal, id, operation, value);
   }
 
   /**

@@ -1,15 +1,35 @@
 import { randomUUID } from 'node:crypto';
+import { type CreditOperation, changeCredits, withCreditsAt, withStoredCredits } from './credits.js';
 import { auditEvent, type DomainContext, escalation, isCanonicalId, notFound, requirePermission } from './domain.js';
 import { describeSecret, generateSecret, importedDigest } from './key-format.js';
-import type { ApiKey, Application, AuditAction, KeyMeta, KeyRole, KeyStatus, Principal, Role } from './model.js';
+import type {
+  ApiKey,
+  Application,
+  AuditAction,
+  CreditRefill,
+  KeyCredits,
+  KeyMeta,
+  KeyRole,
+  KeyStatus,
+  Principal,
+  Role,
+} from './model.js';
 import { badCursor, cursorAfter, invalidPagination, type Position, positionOf } from './pagination.js';
 import { type Access, covers } from './permissions.js';
 import type { KeyChanges, KeyOrder, NewKey } from './ports.js';
 import { type Err, fail, isErr, ok, type Result } from './result.js';
 import { accessWithRoles, keyAccess } from './verifiable-key.js';
 
+/** Credits to give a key: so many now, and how they come back; none come back without a refill. */
+export interface CreditsRequest {
+  readonly remaining: number;
+  readonly refill: CreditRefill | null;
+}
+
 export interface NewKeyRequest {
   readonly name: string;
+  /** What verifications may spend; null or absent: unlimited. */
+  readonly credits?: CreditsRequest | null;
   /** The roles the key holds, by name. */
   readonly roles?: readonly string[];
   /** The platform's id of the customer the key belongs to; its identity is created when new. */
@@ -31,6 +51,8 @@ export interface ImportedKeyRequest extends Omit<NewKeyRequest, 'prefix'> {
 
 export interface KeyUpdate {
   readonly name?: string;
+  /** The key's credits from now on, counted from now; null: unlimited. */
+  readonly credits?: CreditsRequest | null;
   /** The roles the key holds from now on, by name, in place of those it holds. */
   readonly roles?: readonly string[];
   readonly externalId?: string | null;
@@ -229,6 +251,7 @@ export class Keys {
       meta: request.meta ?? null,
       ipAllowlist: request.ipAllowlist ?? null,
       externalId: request.externalId ?? null,
+      credits: 'credits' in request ? creditsFrom(request.credits, this.#context.now()) : null,
     };
   }
 
@@ -301,7 +324,7 @@ export class Keys {
     const hasMore = keys.length > request.limit;
     const last = page.at(-1);
     return ok({
-      keys: page.map((key) => this.#context.usage.overlay(key)),
+      keys: page.map((key) => this.#shown(key)),
       hasMore,
       nextCursor:
         hasMore && last && !before ? cursorAfter(this.#context.cursors, principal.organizationId, list, last) : null,
@@ -313,7 +336,43 @@ export class Keys {
     const denied = requirePermission(principal, 'api_keys', 'read', id);
     if (denied) return denied;
     const key = await this.#findKey(principal, id, applicationId);
-    return key ? ok(this.#context.usage.overlay(key)) : notFound();
+    if (!key) return notFound();
+    const { store, usage, now } = this.#context;
+    return ok(usage.overlay(await withStoredCredits(store, key, now())));
+  }
+
+  /**
+   * Sets, adds to or takes from a key's credits, on the credits as stored (refilled first when a
+   * period began), while no verification can spend from them; answers the key as it now is.
+   */
+  async changeKeyCredits(
+    principal: Principal,
+    id: string,
+    operation: CreditOperation,
+    value: number,
+  ): Promise<Result<ApiKey>> {
+    const denied = requirePermission(principal, 'api_keys', 'update', id);
+    if (denied) return denied;
+    if (!isCanonicalId(id)) return notFound();
+    const now = this.#context.now();
+    const updated = await this.#context.store.updateKey(principal.organizationId, id, (current) => {
+      const changed = changeCredits(current.credits, operation, value, now);
+      if (!changed.ok) return fail('conflict', changed.message);
+      return {
+        change: { credits: changed.credits, updatedAt: now },
+        audit: auditEvent(this.#context, principal, 'api_key.updated', id, {
+          fields: ['credits'],
+          credits: { operation, value, remaining: changed.credits.remaining },
+        }),
+      };
+    });
+    if (updated === null) return notFound();
+    return isErr(updated) ? updated : ok(this.#shown(updated));
+  }
+
+  /** A key as shown: with this instance's latest use, and its credits as they stand now. */
+  #shown(key: ApiKey): ApiKey {
+    return withCreditsAt(this.#context.usage.overlay(key), this.#context.now());
   }
 
   /**
@@ -363,12 +422,13 @@ export class Keys {
         ...(update.status === undefined ? {} : { status: update.status }),
         ...(access === undefined ? {} : { access }),
         ...(update.expiresAt === undefined ? {} : { expiresAt: update.expiresAt }),
+        ...(update.credits === undefined ? {} : { credits: creditsFrom(update.credits, now) }),
         updatedAt: now,
       };
       return { change, audit: auditEvent(this.#context, principal, action, id, { fields: changed }) };
     });
     if (updated === null) return notFound();
-    return isErr(updated) ? updated : ok(this.#context.usage.overlay(updated));
+    return isErr(updated) ? updated : ok(this.#shown(updated));
   }
 
   /**
@@ -431,3 +491,7 @@ export class Keys {
     return isCanonicalId(id) ? this.#context.store.findApplication(principal.organizationId, id) : null;
   }
 }
+
+/** A key's credits as requested, counted from `now`; null: unlimited. */
+const creditsFrom = (request: CreditsRequest | null | undefined, now: Date): KeyCredits | null =>
+  request ? { remaining: request.remaining, refill: request.refill, refilledAt: now } : null;

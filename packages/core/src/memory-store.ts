@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { isCanonicalId } from './domain.js';
-import type { ApiKey, Application, AuditEvent, Identity, KeyStatus, Organization, Role } from './model.js';
+import type { ApiKey, Application, AuditEvent, Identity, KeyCredits, KeyStatus, Organization, Role } from './model.js';
 import type { Access } from './permissions.js';
 import type { ApplicationQuery, KeyplaneStore, NewKey } from './ports.js';
 import { isErr } from './result.js';
@@ -94,6 +94,15 @@ const nullableJsonb = (value: unknown) => (value === null ? null : jsonb(value))
 const parsed = <T>(json: string): T => JSON.parse(json) as T;
 
 const nullableParsed = <T>(json: string | null): T | null => (json === null ? null : parsed<T>(json));
+
+/** A key's credits as the SQL store keeps them: JSON, the time as ISO text. */
+const creditsJson = (credits: KeyCredits | null) =>
+  credits === null ? null : jsonb({ ...credits, refilledAt: credits.refilledAt.toISOString() });
+
+const creditsParsed = (json: string | null): KeyCredits | null => {
+  const stored = nullableParsed<Omit<KeyCredits, 'refilledAt'> & { refilledAt: string }>(json);
+  return stored === null ? null : { ...stored, refilledAt: new Date(stored.refilledAt) };
+};
 
 /** A timestamptz, kept as milliseconds so that no caller holds a stored Date. */
 function instant(date: Date): number {
@@ -191,6 +200,7 @@ interface KeyRow extends Positioned {
   readonly meta: string | null;
   readonly ipAllowlist: string | null;
   readonly identityId: string | null;
+  readonly credits: string | null;
 }
 
 interface RoleRow extends Positioned {
@@ -386,6 +396,7 @@ class Tables {
       meta: nullableJsonb(key.meta),
       ipAllowlist: nullableJsonb(key.ipAllowlist),
       identityId,
+      credits: creditsJson(key.credits),
     };
   }
 
@@ -497,6 +508,7 @@ class Tables {
         ? { id: identity.id, externalId: identity.externalId, meta: nullableParsed(identity.meta) }
         : null,
       roles: roles.map((role) => ({ id: role.id, name: role.name, grants: parsed(role.grants) })),
+      credits: creditsParsed(row.credits),
     };
   }
 
@@ -893,6 +905,7 @@ export function openMemoryStore(): KeyplaneStore {
           ...(change.status === undefined ? {} : { status: text(change.status) as KeyStatus }),
           ...(change.access === undefined ? {} : accessColumns(change.access)),
           ...(change.expiresAt === undefined ? {} : { expiresAt: nullableInstant(change.expiresAt) }),
+          ...(change.credits === undefined ? {} : { credits: creditsJson(change.credits) }),
           updatedAt: instant(change.updatedAt),
         };
         checkStatus(changed);
@@ -934,6 +947,21 @@ export function openMemoryStore(): KeyplaneStore {
         // One statement deletes and audits: the event's values are read whether or not there is a key.
         return tables.deleteCountedKey(tx, organization, keyId, application, tables.auditDraft(event));
       }),
+
+    spendCredits: (id, spending) =>
+      write((tx) => {
+        const row = tables.keys.get(uuid(id));
+        const current = creditsParsed(row?.credits ?? null);
+        if (!row || current === null) return null;
+        const outcome = spending(current);
+        const { credits } = outcome;
+        if (credits.remaining !== current.remaining || credits.refilledAt.getTime() !== current.refilledAt.getTime()) {
+          tx.set(tables.keys, row.id, { ...row, credits: creditsJson(credits) });
+        }
+        return outcome;
+      }),
+
+    findKeyCredits: (id) => run(() => creditsParsed(tables.keys.get(uuid(id))?.credits ?? null)),
 
     // The SQL store answers an empty batch without a statement, closed or not.
     recordKeyUsage: (usage) =>

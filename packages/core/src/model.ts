@@ -36,6 +36,24 @@ export interface ApiKey {
   readonly identity: KeyIdentity | null;
   /** The roles whose permissions the key holds besides its own, by name. */
   readonly roles: readonly KeyRole[];
+  /** What verifications of the key may still spend; null: unlimited. */
+  readonly credits: KeyCredits | null;
+}
+
+/** How a key's credits come back: to `amount`, at midnight UTC of each day, or of each month's `refillDay`. */
+export interface CreditRefill {
+  readonly interval: 'daily' | 'monthly';
+  readonly amount: number;
+  /** The day of the month a monthly refill happens (its last day when the month is shorter); null: the 1st. */
+  readonly refillDay: number | null;
+}
+
+/** A key's credits as they were last written: a refill due since then has not happened yet (see `creditsAt`). */
+export interface KeyCredits {
+  readonly remaining: number;
+  readonly refill: CreditRefill | null;
+  /** When the credits were last refilled or set: the start of the period they count in. */
+  readonly refilledAt: Date;
 }
 
 /** A named set of permissions that keys hold by holding the role. */

@@ -50,6 +50,7 @@ export class Organizations {
       ipAllowlist: null,
       externalId: null,
       roleIds: [],
+      credits: null,
     };
     // The new organization's log starts with its own creation, by the root credential.
     const inNewOrganization = { ...principal, organizationId: organization.id };

@@ -1,4 +1,14 @@
-import type { ApiKey, Application, AuditEvent, Identity, KeyMeta, KeyStatus, Organization, Role } from './model.js';
+import type {
+  ApiKey,
+  Application,
+  AuditEvent,
+  Identity,
+  KeyCredits,
+  KeyMeta,
+  KeyStatus,
+  Organization,
+  Role,
+} from './model.js';
 import type { Access, Grant } from './permissions.js';
 import type { Err } from './result.js';
 
@@ -25,8 +35,13 @@ export interface KeyChanges {
   readonly status?: KeyStatus;
   readonly access?: Access;
   readonly expiresAt?: Date | null;
+  /** The key's credits from now on; null: unlimited. */
+  readonly credits?: KeyCredits | null;
   readonly updatedAt: Date;
 }
+
+/** What spending does to a key's credits as stored: what they become, and whether the cost was spent. */
+export type CreditSpending = (current: KeyCredits) => { readonly credits: KeyCredits; readonly spent: boolean };
 
 export interface Rotation {
   readonly secretHash: string;
@@ -141,6 +156,14 @@ export interface KeyplaneStore extends KeyUsageStore {
    * key (which it keeps as read); undefined when there is none.
    */
   peekWrittenUse?(keyId: string): Date | undefined;
+  /**
+   * Spends from a key's credits as `spending` decides, on the credits as stored, while no other
+   * spending or change of them can interleave; null when the key is gone or has no credits.
+   * Changes nothing else of the key, and nothing any cache holds of it needs forgetting.
+   */
+  spendCredits(keyId: string, spending: CreditSpending): Promise<{ credits: KeyCredits; spent: boolean } | null>;
+  /** A key's credits as stored now; null when it is gone or has none. */
+  findKeyCredits(keyId: string): Promise<KeyCredits | null>;
   /** Keys in creation order; with `after`/`before` a page of keyset pagination. */
   listKeys(organizationId: string, query?: KeyQuery): Promise<ApiKey[]>;
   countKeys(organizationId: string, applicationId?: string): Promise<number>;

@@ -8,7 +8,8 @@ export type VerificationCode =
   | 'DISABLED'
   | 'EXPIRED'
   | 'FORBIDDEN'
-  | 'INSUFFICIENT_PERMISSIONS';
+  | 'INSUFFICIENT_PERMISSIONS'
+  | 'USAGE_EXCEEDED';
 
 /** One question a verification asks of a found key: the code that refuses it, or null when it passes. */
 export type VerificationCheck = (key: VerifiableKey, now: number) => Exclude<VerificationCode, 'VALID'> | null;

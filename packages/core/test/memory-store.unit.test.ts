@@ -36,6 +36,7 @@ async function newKey(store: KeyplaneStore, overrides: Partial<NewKey> = {}): Pr
     ipAllowlist: ['10.0.0.0/8'],
     externalId: 'customer',
     roleIds: [],
+    credits: null,
     ...overrides,
   };
 }

@@ -45,6 +45,7 @@ function key(overrides: Partial<ApiKey> = {}): ApiKey {
     ipAllowlist: null,
     identity: null,
     roles: [],
+    credits: null,
     ...overrides,
   };
 }

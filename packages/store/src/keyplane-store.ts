@@ -166,6 +166,9 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     deleteKey: (organizationId, id, applicationId, event) =>
       db.transaction((tx) => countedKeys.deleteCountedKey(tx, organizationId, id, applicationId, event)),
 
+    spendCredits: (id, spending) => db.transaction((tx) => keys.spendCredits(tx, id, spending)),
+    findKeyCredits: (id) => keys.findKeyCredits(db, id),
+
     async recordKeyUsage(usage) {
       if (usage.length === 0) return;
       await keys.recordKeyUsage(db, usage);

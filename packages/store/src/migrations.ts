@@ -159,6 +159,13 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       create index key_roles_by_role on key_roles (role_id);
     `,
   },
+  {
+    version: 9,
+    name: 'key credits',
+    sql: `
+      alter table api_keys add column credits jsonb;
+    `,
+  },
 ];
 
 /** Serializes migrations of instances starting together on one database. */

@@ -82,6 +82,19 @@ export interface ApiKeysTable {
   ip_allowlist: NullableJsonb<readonly string[]>;
   /** Migration 8. */
   identity_id: string | null;
+  /** Migration 9: `{remaining, refill: {interval, amount, refillDay} | null, refilledAt}`; null: unlimited. */
+  credits: NullableJsonb<StoredCredits>;
+}
+
+/** A key's credits as kept in JSON: the time as ISO text. */
+export interface StoredCredits {
+  readonly remaining: number;
+  readonly refill: {
+    readonly interval: 'daily' | 'monthly';
+    readonly amount: number;
+    readonly refillDay: number | null;
+  } | null;
+  readonly refilledAt: string;
 }
 
 /** Migration 8. */

@@ -89,6 +89,7 @@ async function insertKey(store: KeyplaneStore, secretHash: string): Promise<ApiK
       ipAllowlist: null,
       externalId: null,
       roleIds: [],
+      credits: null,
     },
     audit(organization.id, id, 'api_key.created'),
     1_000,

@@ -29,6 +29,7 @@ function countingStore() {
     ipAllowlist: null,
     identity: null,
     roles: [],
+    credits: null,
   });
   const store = {
     async holdsImportedKeys() {

@@ -10,6 +10,7 @@ import {
   type ApiKey,
   type AuditEvent,
   grant,
+  type KeyCredits,
   type KeyplaneStore,
   type NewKey,
   openMemoryStore,
@@ -127,9 +128,68 @@ describe.each(KINDS)('the %s store', (kind) => {
       ipAllowlist: null,
       externalId: null,
       roleIds: [],
+      credits: null,
       ...overrides,
     };
   }
+
+  describe('credits', () => {
+    const given = { remaining: 20, refill: null, refilledAt: new Date('2026-01-02T00:00:00.000Z') };
+    const spendOne = (credits: KeyCredits) =>
+      credits.remaining >= 1
+        ? { credits: { ...credits, remaining: credits.remaining - 1 }, spent: true }
+        : { credits, spent: false };
+
+    it('keeps a key’s credits, and spends exactly what remains however many spend at once', async () => {
+      const store = await open();
+      const key = await newKey(store, { credits: given });
+      expect((await insert(store, key)).credits).toEqual(given);
+      const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.spendCredits(key.id, spendOne)));
+      expect(outcomes.filter((outcome) => outcome?.spent)).toHaveLength(20);
+      expect(outcomes.filter((outcome) => outcome && !outcome.spent)).toHaveLength(30);
+      expect(
+        new Set(outcomes.filter((outcome) => outcome?.spent).map((outcome) => outcome?.credits.remaining)).size,
+      ).toBe(20);
+      expect(await store.findKeyCredits(key.id)).toEqual({ ...given, remaining: 0 });
+      // Spending is no change of the key: it keeps its time of change.
+      expect((await store.findKeyById(key.organizationId, key.id))?.updatedAt).toEqual(key.createdAt);
+    });
+
+    it('writes a refill the spending decided even when it spends nothing, and changes credits only when told', async () => {
+      const store = await open();
+      const key = await newKey(store, { credits: given });
+      await insert(store, key);
+      const refilled = { remaining: 5, refill: null, refilledAt: new Date('2026-02-01T00:00:00.000Z') };
+      expect(await store.spendCredits(key.id, () => ({ credits: refilled, spent: false }))).toEqual({
+        credits: refilled,
+        spent: false,
+      });
+      expect(await store.findKeyCredits(key.id)).toEqual(refilled);
+      const renamed = await store.updateKey(
+        key.organizationId,
+        key.id,
+        making({ name: 'renamed', updatedAt: new Date() }, audit(key.organizationId, key.id, 'api_key.updated')),
+      );
+      expect((renamed as ApiKey).credits).toEqual(refilled);
+      const unlimited = await store.updateKey(
+        key.organizationId,
+        key.id,
+        making({ credits: null, updatedAt: new Date() }, audit(key.organizationId, key.id, 'api_key.updated')),
+      );
+      expect((unlimited as ApiKey).credits).toBeNull();
+      expect(await store.spendCredits(key.id, spendOne)).toBeNull();
+      expect(await store.findKeyCredits(key.id)).toBeNull();
+    });
+
+    it('answers null for a key without credits, or none at all', async () => {
+      const store = await open();
+      const key = await newKey(store);
+      expect((await insert(store, key)).credits).toBeNull();
+      expect(await store.spendCredits(key.id, spendOne)).toBeNull();
+      expect(await store.spendCredits(randomUUID(), spendOne)).toBeNull();
+      expect(await store.findKeyCredits(randomUUID())).toBeNull();
+    });
+  });
 
   describe('keys, applications and settings', () => {
     it('creates the default organization once, with one default application', async () => {

@@ -400,6 +400,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/keys/{keyId}/credits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change an API key's credits
+         * @description Sets, adds to or takes from the credits of an API key, on the credits as stored
+         *     (refilled first when a refill period began), while no verification can spend from
+         *     them. `set` on a key with unlimited credits gives it credits, with no refill.
+         *     Adding to or taking from unlimited credits, or taking more than remain, is a 409
+         *     and changes nothing. Needs `api_keys.update`; every instance sees the change
+         *     before it is answered.
+         */
+        post: operations["keyplaneChangeKeyCredits"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit-events": {
         parameters: {
             query?: never;
@@ -837,10 +862,69 @@ export interface components {
                 key: string;
             };
         };
+        /**
+         * @description How credits come back: to `amount`, at midnight UTC of every day (`daily`) or of
+         *     every month's `refillDay` (`monthly`; the month's last day when it is shorter), once
+         *     per period however many instances verify, and once for a key idle through several.
+         */
+        KeyplaneCreditRefill: {
+            /** @enum {string} */
+            interval: "daily" | "monthly";
+            /**
+             * Format: int64
+             * @description What the credits are refilled to.
+             */
+            amount: number;
+            /**
+             * Format: int64
+             * @description The day of the month of a monthly refill (1 when omitted); not taken with `daily`.
+             */
+            refillDay?: number;
+        };
+        /** @description What verifications of the key may spend; `null` for unlimited. */
+        KeyplaneCreditsRequest: {
+            /**
+             * Format: int64
+             * @description The credits the key holds now.
+             */
+            remaining: number;
+            refill?: components["schemas"]["KeyplaneCreditRefill"];
+        } | null;
+        /** @description A key's credits as they stand now. */
+        KeyplaneCredits: {
+            /**
+             * Format: int64
+             * @description The credits left to spend.
+             */
+            remaining: number;
+            /** @description How they come back; `null` when they do not. */
+            refill: null | {
+                /** @enum {string} */
+                interval: "daily" | "monthly";
+                /** Format: int64 */
+                amount: number;
+                /**
+                 * Format: int32
+                 * @description The day of a monthly refill; `null` for a daily one.
+                 */
+                refillDay: number | null;
+            };
+        };
+        /** @description Body of the change-credits call. */
+        KeyplaneCreditsChange: {
+            /**
+             * @description Set the credits to `value`, or add or take `value`.
+             * @enum {string}
+             */
+            operation: "set" | "increment" | "decrement";
+            /** Format: int64 */
+            value: number;
+        };
         /** @description Body of the create-key call. */
         KeyplaneKeyRequest: {
             /** @description Name of the key. */
             name: string;
+            credits?: components["schemas"]["KeyplaneCreditsRequest"];
             /**
              * Format: uuid
              * @description Application the key belongs to; the organization's default application when omitted.
@@ -883,6 +967,7 @@ export interface components {
         KeyplaneKeyUpdate: {
             /** @description Name of the key. */
             name?: string;
+            credits?: components["schemas"]["KeyplaneCreditsRequest"];
             permissions?: components["schemas"]["KeyplanePermissionList"];
             /** @description The roles the key holds from now on, by name, in place of those it holds; `null`, none. */
             roles?: components["schemas"]["KeyplaneRoleName"][] | null;
@@ -965,6 +1050,8 @@ export interface components {
             /** @description The roles the key holds, by name. */
             roles: string[];
             identity: components["schemas"]["KeyplaneKeyIdentity"];
+            /** @description What verifications of the key may still spend; `null` when unlimited. */
+            credits: null | components["schemas"]["KeyplaneCredits"];
         };
         /** @description A new API key, with its secret, shown only this once. */
         KeyplaneCreatedKey: components["schemas"]["KeyplaneKey"] & {
@@ -1004,6 +1091,15 @@ export interface components {
             ip?: string;
             /** @description Labels of this verification, kept for the platform's analytics (at most 10 of 128 characters). */
             tags?: string[];
+            /**
+             * @description What the verification spends of a key with credits: `cost` (1 when omitted; 0
+             *     checks without spending). Spent only when every other check passed; with fewer
+             *     left than the cost the key is `USAGE_EXCEEDED` and nothing is spent.
+             */
+            credits?: {
+                /** Format: int64 */
+                cost?: number;
+            };
         };
         /**
          * @description Outcome of a verification. `valid` and `code` are always present; the other
@@ -1017,10 +1113,11 @@ export interface components {
              *     organization (malformed keys included). `DISABLED`: the key is disabled.
              *     `EXPIRED`: the key has expired. `FORBIDDEN`: the key has an IP allowlist that
              *     does not hold the `ip` given (or none was). `INSUFFICIENT_PERMISSIONS`: the key
-             *     lacks what the permissions asked.
+             *     lacks what the permissions asked. `USAGE_EXCEEDED`: fewer credits remain than
+             *     the verification's cost (nothing was spent).
              * @enum {string}
              */
-            code: "VALID" | "NOT_FOUND" | "DISABLED" | "EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_PERMISSIONS";
+            code: "VALID" | "NOT_FOUND" | "DISABLED" | "EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_PERMISSIONS" | "USAGE_EXCEEDED";
             /**
              * Format: uuid
              * @description Id of the key.
@@ -1047,6 +1144,11 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             } | null;
+            /** @description The credits left after this verification; present when the key has credits and was usable. */
+            credits?: {
+                /** Format: int64 */
+                remaining: number;
+            };
         };
         KeyplaneRoleName: string;
         /** @description The identity the key belongs to; `null` when none. */
@@ -3127,7 +3229,8 @@ export interface operations {
                      *           },
                      *           "ipAllowlist": null,
                      *           "roles": [],
-                     *           "identity": null
+                     *           "identity": null,
+                     *           "credits": null
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3164,6 +3267,13 @@ export interface operations {
                  *       "expiresAt": "2030-01-01T00:00:00Z",
                  *       "meta": {
                  *         "plan": "pro"
+                 *       },
+                 *       "credits": {
+                 *         "remaining": 1000,
+                 *         "refill": {
+                 *           "interval": "monthly",
+                 *           "amount": 1000
+                 *         }
                  *       }
                  *     }
                  */
@@ -3198,7 +3308,15 @@ export interface operations {
                      *       },
                      *       "ipAllowlist": null,
                      *       "roles": [],
-                     *       "identity": null
+                     *       "identity": null,
+                     *       "credits": {
+                     *         "remaining": 1000,
+                     *         "refill": {
+                     *           "interval": "monthly",
+                     *           "amount": 1000,
+                     *           "refillDay": 1
+                     *         }
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneCreatedKey"];
@@ -3253,7 +3371,8 @@ export interface operations {
                      *       },
                      *       "ipAllowlist": null,
                      *       "roles": [],
-                     *       "identity": null
+                     *       "identity": null,
+                     *       "credits": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3346,7 +3465,8 @@ export interface operations {
                      *       },
                      *       "ipAllowlist": null,
                      *       "roles": [],
-                     *       "identity": null
+                     *       "identity": null,
+                     *       "credits": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3878,7 +3998,8 @@ export interface operations {
                      *       },
                      *       "ipAllowlist": null,
                      *       "roles": [],
-                     *       "identity": null
+                     *       "identity": null,
+                     *       "credits": null
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3938,6 +4059,60 @@ export interface operations {
             403: components["responses"]["KeyplaneForbidden"];
             404: components["responses"]["KeyplaneNotFound"];
             406: components["responses"]["KeyplaneNotAcceptable"];
+            413: components["responses"]["KeyplaneContentTooLarge"];
+            415: components["responses"]["KeyplaneUnsupportedMediaType"];
+            429: components["responses"]["KeyplaneTooManyRequests"];
+            500: components["responses"]["KeyplaneInternalServerError"];
+        };
+    };
+    keyplaneChangeKeyCredits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Id of the API key. */
+                keyId: components["parameters"]["KeyplaneKeyId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "operation": "increment",
+                 *       "value": 500
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyplaneCreditsChange"];
+            };
+        };
+        responses: {
+            /** @description The key's credits as they now are. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["KeyplaneRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "remaining": 1500,
+                     *       "refill": {
+                     *         "interval": "monthly",
+                     *         "amount": 1000,
+                     *         "refillDay": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyplaneCredits"];
+                };
+            };
+            400: components["responses"]["KeyplaneBadRequest"];
+            401: components["responses"]["KeyplaneUnauthorized"];
+            403: components["responses"]["KeyplaneForbidden"];
+            404: components["responses"]["KeyplaneNotFound"];
+            406: components["responses"]["KeyplaneNotAcceptable"];
+            409: components["responses"]["KeyplaneConflict"];
             413: components["responses"]["KeyplaneContentTooLarge"];
             415: components["responses"]["KeyplaneUnsupportedMediaType"];
             429: components["responses"]["KeyplaneTooManyRequests"];

@@ -1,8 +1,10 @@
 import type {
   Access,
   ApiKey,
+  CreditSpending,
   Grant,
   KeyChanges,
+  KeyCredits,
   KeyIdentity,
   KeyMeta,
   KeyOrder,
@@ -14,7 +16,7 @@ import type {
 } from '@keyplane/core';
 import { type Selectable, sql } from 'kysely';
 import { builder, first, jsonb, run } from '../query.js';
-import type { ApiKeysTable } from '../schema.js';
+import type { ApiKeysTable, StoredCredits } from '../schema.js';
 import type { SqlExecutor } from '../sql.js';
 
 /** What a key is read as: every column but its secrets' digests. */
@@ -38,6 +40,7 @@ export const KEY_COLUMNS = [
   'secret_generation',
   'meta',
   'ip_allowlist',
+  'credits',
 ] as const satisfies readonly (keyof ApiKeysTable)[];
 
 export type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof KEY_COLUMNS)[number]>;
@@ -79,7 +82,21 @@ export const toKey = (row: KeyRow & Partial<Relations>): ApiKey => ({
   ipAllowlist: row.ip_allowlist,
   identity: row.identity ?? null,
   roles: row.roles ?? [],
+  credits: creditsFrom(row.credits),
 });
+
+const creditsFrom = (stored: StoredCredits | null): KeyCredits | null =>
+  stored === null ? null : { ...stored, refilledAt: new Date(stored.refilledAt) };
+
+/** A key's credits as kept in JSON. */
+export const storedCredits = (credits: KeyCredits): StoredCredits => ({
+  ...credits,
+  refilledAt: credits.refilledAt.toISOString(),
+});
+
+/** A key's credits as written: their JSON, or null. */
+export const creditsOf = (credits: KeyCredits | null) =>
+  credits === null ? null : jsonb<StoredCredits>(storedCredits(credits));
 
 /** A key's metadata as written: its JSON, or null. */
 export const metaOf = (meta: KeyMeta | null) => (meta === null ? null : jsonb<KeyMeta>(meta));
@@ -119,6 +136,7 @@ export const keyRow = (key: NewKey, identityId: string | null) => ({
   meta: metaOf(key.meta),
   ip_allowlist: allowlistOf(key.ipAllowlist),
   identity_id: identityId,
+  credits: creditsOf(key.credits),
 });
 
 /** Inserts a key with neither identity nor roles (an organization's first key). */
@@ -209,6 +227,7 @@ export async function changeKey(
           ? { restricted: change.access.restricted, grants: grantsOf(change.access) }
           : {}),
         ...(change.expiresAt !== undefined ? { expires_at: change.expiresAt } : {}),
+        ...(change.credits !== undefined ? { credits: creditsOf(change.credits) } : {}),
         updated_at: change.updatedAt,
       })
       .returning(KEY_COLUMNS)
@@ -298,4 +317,29 @@ export async function listKeysById(executor: SqlExecutor, organizationId: string
       .orderBy('id'),
   );
   return rows.map(toKey);
+}
+
+/** A key's credits as stored now; null when it is gone or has none. */
+export async function findKeyCredits(executor: SqlExecutor, id: string): Promise<KeyCredits | null> {
+  const row = await first(executor, builder.selectFrom('api_keys').select('credits').where('id', '=', id));
+  return creditsFrom(row?.credits ?? null);
+}
+
+/** Spends from a key's credits as `spending` decides, the row locked until `tx` ends; null: gone, or no credits. */
+export async function spendCredits(tx: SqlExecutor, id: string, spending: CreditSpending) {
+  const row = await first(tx, builder.selectFrom('api_keys').select('credits').where('id', '=', id).forUpdate());
+  const current = creditsFrom(row?.credits ?? null);
+  if (current === null) return null;
+  const outcome = spending(current);
+  const { credits } = outcome;
+  if (credits.remaining !== current.remaining || credits.refilledAt.getTime() !== current.refilledAt.getTime()) {
+    await run(
+      tx,
+      builder
+        .updateTable('api_keys')
+        .set({ credits: creditsOf(credits) })
+        .where('id', '=', id),
+    );
+  }
+  return outcome;
 }

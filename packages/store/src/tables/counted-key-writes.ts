@@ -2,7 +2,7 @@ import type { ApiKey, AuditEvent, NewKey } from '@keyplane/core';
 import { type ExpressionBuilder, sql } from 'kysely';
 import { builder, first, jsonb } from '../query.js';
 import type { SqlExecutor } from '../sql.js';
-import { grantsOf, KEY_COLUMNS, type KeyRow, toKey } from './api-keys.js';
+import { grantsOf, KEY_COLUMNS, type KeyRow, storedCredits, toKey } from './api-keys.js';
 import { AUDIT_COLUMNS } from './audit-events.js';
 
 /*
@@ -71,6 +71,7 @@ export async function insertKeyWithinQuota(
             'meta',
             'ip_allowlist',
             'identity_id',
+            'credits',
           ])
           .expression((eb) =>
             eb
@@ -93,6 +94,7 @@ export async function insertKeyWithinQuota(
                 typed(key.meta === null ? null : JSON.stringify(key.meta), 'jsonb').as('meta'),
                 typed(key.ipAllowlist === null ? null : JSON.stringify(key.ipAllowlist), 'jsonb').as('ip_allowlist'),
                 typed(identityId, 'uuid').as('identity_id'),
+                typed(key.credits === null ? null : JSON.stringify(storedCredits(key.credits)), 'jsonb').as('credits'),
               ]),
           )
           .returning(KEY_COLUMNS),

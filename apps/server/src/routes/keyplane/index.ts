@@ -1,4 +1,5 @@
 import { takesTurns } from '../../http/list-limits.js';
+import { changeKeyCredits } from './change-key-credits.js';
 import { createIdentity } from './create-identity.js';
 import { createKey } from './create-key.js';
 import { createOrganization } from './create-organization.js';
@@ -43,6 +44,7 @@ export const keyplaneDialect = {
     updateKey,
     deleteKey,
     rotateKey,
+    changeKeyCredits,
     takesTurns(listAuditEvents),
     createRole,
     takesTurns(listRoles),

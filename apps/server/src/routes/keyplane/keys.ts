@@ -3,10 +3,13 @@ import {
   type Access,
   type ApiKey,
   allowlistEntryProblem,
+  type CreditsRequest,
   formatPermissions,
   type Grant,
   KEY_PREFIX_PATTERN,
+  type KeyCredits,
   MAX_ALLOWLIST_ENTRIES,
+  MAX_CREDITS,
   normalizeGrants,
   parsePermission,
   UNRESTRICTED,
@@ -48,6 +51,49 @@ const PermissionList = permissionStrings.max(50).nullable();
 
 export const keyIdParams = z.object({ keyId: resourceId });
 
+/** A number of credits: a whole number that JSON and the store both keep exactly. */
+export const CreditCount = z.number().int().min(0).max(MAX_CREDITS);
+
+const CreditRefill = z
+  .object({
+    interval: z.enum(['daily', 'monthly']),
+    amount: CreditCount.min(1),
+    refillDay: z.number().int().min(1).max(31).optional(),
+  })
+  .refine((refill) => refill.interval === 'monthly' || refill.refillDay === undefined, {
+    message: 'refillDay is taken with a monthly refill only.',
+    path: ['refillDay'],
+  });
+
+/** What verifications of a key may spend, and how it comes back; `null`: unlimited. */
+const Credits = z.object({ remaining: CreditCount, refill: CreditRefill.optional() }).nullable();
+
+/** Credits as a key is given them. */
+export const creditsRequest = (credits: z.output<typeof Credits>): CreditsRequest | null =>
+  credits === null
+    ? null
+    : {
+        remaining: credits.remaining,
+        refill: credits.refill ? { ...credits.refill, refillDay: credits.refill.refillDay ?? null } : null,
+      };
+
+/** A key's credits as keyplane shows them. */
+export const ShownCredits = z.object({
+  remaining: z.number().int(),
+  refill: z
+    .object({
+      interval: z.enum(['daily', 'monthly']),
+      amount: z.number().int(),
+      refillDay: z.number().int().nullable(),
+    })
+    .nullable(),
+});
+
+export const shownCredits = (credits: KeyCredits): z.output<typeof ShownCredits> => ({
+  remaining: credits.remaining,
+  refill: credits.refill && { ...credits.refill },
+});
+
 /** A role's name: what keys and permission checks name it by. */
 export const RoleName = z
   .string()
@@ -62,6 +108,7 @@ const RoleNames = z.array(RoleName).max(50);
 
 export const KeyRequest = z.object({
   name: storedText(255).min(1),
+  credits: Credits.optional(),
   applicationId: resourceId.optional(),
   permissions: PermissionList.optional(),
   roles: RoleNames.optional(),
@@ -75,6 +122,7 @@ export const KeyRequest = z.object({
 
 export const KeyUpdate = z.object({
   name: storedText(255).min(1).optional(),
+  credits: Credits.optional(),
   permissions: PermissionList.optional(),
   roles: RoleNames.nullable().optional(),
   externalId: ExternalId.nullable().optional(),
@@ -101,6 +149,7 @@ export const Key = z.object({
   identity: z
     .object({ identityId: z.uuid(), externalId: z.string(), meta: z.record(z.string(), z.unknown()).nullable() })
     .nullable(),
+  credits: ShownCredits.nullable(),
 });
 
 /** A key's identity as keyplane shows it. */
@@ -135,5 +184,6 @@ export function toKey(key: ApiKey): z.output<typeof Key> {
     ipAllowlist: key.ipAllowlist === null ? null : [...key.ipAllowlist],
     roles: key.roles.map((role) => role.name),
     identity: identityOf(key),
+    credits: key.credits && shownCredits(key.credits),
   };
 }

@@ -14,7 +14,7 @@ import {
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
 import { permissionStrings, storedText, timestamp } from '../../http/schemas.js';
-import { identityOf, Key } from './keys.js';
+import { CreditCount, identityOf, Key } from './keys.js';
 import { problems } from './schemas.js';
 
 const route = createRoute({
@@ -34,6 +34,8 @@ const route = createRoute({
           .optional(),
         // Labels of this verification, for the platform's own analytics.
         tags: z.array(storedText(128)).max(10).optional(),
+        // What the verification spends of a key with credits.
+        credits: z.object({ cost: CreditCount.optional() }).optional(),
       }),
     ),
   },
@@ -42,7 +44,15 @@ const route = createRoute({
       'Whether the key is valid, and why not.',
       z.object({
         valid: z.boolean(),
-        code: z.enum(['VALID', 'NOT_FOUND', 'DISABLED', 'EXPIRED', 'FORBIDDEN', 'INSUFFICIENT_PERMISSIONS']),
+        code: z.enum([
+          'VALID',
+          'NOT_FOUND',
+          'DISABLED',
+          'EXPIRED',
+          'FORBIDDEN',
+          'INSUFFICIENT_PERMISSIONS',
+          'USAGE_EXCEEDED',
+        ]),
         keyId: z.uuid().optional(),
         applicationId: z.uuid().optional(),
         name: z.string().optional(),
@@ -51,6 +61,7 @@ const route = createRoute({
         meta: z.record(z.string(), z.unknown()).nullable().optional(),
         identity: Key.shape.identity.optional(),
         roles: z.array(z.string()).optional(),
+        credits: z.object({ remaining: z.number().int() }).optional(),
       }),
     ),
     ...problems([400, 401, 403, 415]),
@@ -72,17 +83,19 @@ function readQuery(text: string): Result<PermissionQuery> {
 
 /** The hot path of a platform checking its customers' keys. */
 export const verifyKey = defineOperation(route, async (c) => {
-  const { key: secret, permissions = [], ip } = c.req.valid('json');
+  const { key: secret, permissions = [], ip, credits } = c.req.valid('json');
   const required =
     typeof permissions === 'string'
       ? readQuery(permissions)
       : ok(allOf(permissions.map((text) => parsePermission(text) as Grant)));
   if (!required.ok) return required;
-  const verified = await c
-    .get('keyplane')
-    .verifyKey(c.get('principal'), secret, { permissions: required.value, ...(ip === undefined ? {} : { ip }) });
+  const verified = await c.get('keyplane').verifyKey(c.get('principal'), secret, {
+    permissions: required.value,
+    ...(ip === undefined ? {} : { ip }),
+    ...(credits?.cost === undefined ? {} : { cost: credits.cost }),
+  });
   if (!verified.ok) return verified;
-  const { valid, code, key } = verified.value;
+  const { valid, code, key, creditsRemaining } = verified.value;
   c.get('metrics')?.verifications.inc({ code });
   const compiled = key ? verifiable(key) : null;
   return {
@@ -101,6 +114,7 @@ export const verifyKey = defineOperation(route, async (c) => {
             meta: key.meta === null ? null : { ...key.meta },
             identity: identityOf(key),
             roles: [...compiled.roleNames],
+            ...(creditsRemaining === undefined ? {} : { credits: { remaining: creditsRemaining } }),
           }
         : { valid, code },
   };
