@@ -154,8 +154,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
       const closed = new Promise<void>((resolve, reject) =>
         server.close((error) => (error ? reject(error) : resolve())),
       );
-      const idle = setInterval(() => (server as Server).closeIdleConnections(), 50);
-      const deadline = setTimeout(() => (server as Server).closeAllConnections(), graceMs);
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => server.closeAllConnections(), graceMs);
       try {
         await closed;
       } finally {

@@ -121,4 +121,20 @@ describe('connections kept alive', () => {
     expect((await harness.fetch('/healthz')).status).toBe(200);
     expect(harness.unexpectedErrors).toEqual([]);
   });
+
+  // Node closes a connection idle for 5 s by default; a proxy in front keeps its own for 60 s
+  // and sends on it, and a request sent as the server closes would be reset.
+  it('keeps an idle connection longer than the proxies in front do theirs', async () => {
+    expect(harness.transport).toBe('http');
+    const connection = await openConnection(harness.baseUrl);
+    try {
+      await connection.write(health);
+      expect((await connection.read(1)).statuses).toEqual([200]);
+      await sleep(6_000);
+      await connection.write(health);
+      expect(await connection.read(2)).toEqual({ statuses: [200, 200], ended: undefined });
+    } finally {
+      connection.close();
+    }
+  });
 });

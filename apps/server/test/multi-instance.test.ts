@@ -207,6 +207,28 @@ describe.runIf(STORE_KINDS.includes('postgres'))('several instances on one Postg
     }
   });
 
+  it('admits exactly as many verifications as a key has credits, spread over both instances at once', async () => {
+    const verify = async (instance: number, key: string) =>
+      (await root(instance).POST('/v1/keys/verify', { body: { key } })).data;
+    for (let round = 0; round < 3; round += 1) {
+      const { key } = await keyplane.createKey(root(round % 2), {
+        name: `metered ${round}`,
+        credits: { remaining: 100 },
+      });
+      const codes = await Promise.all(
+        Array.from({ length: 400 }, async (_, index) => (await verify(index % 2, key))?.code),
+      );
+      expect(codes.filter((code) => code === 'VALID')).toHaveLength(100);
+      expect(codes.filter((code) => code === 'USAGE_EXCEEDED')).toHaveLength(300);
+    }
+    // Credits given on one instance to a key the other holds in memory count there at once.
+    const { key, keyId } = await keyplane.createKey(root(0), { name: 'metered later' });
+    expect(await verify(1, key)).toMatchObject({ code: 'VALID' });
+    expect(await keyplane.changeKeyCredits(root(0), keyId, 'set', 1)).toEqual({ remaining: 1, refill: null });
+    expect(await verify(1, key)).toMatchObject({ code: 'VALID', credits: { remaining: 0 } });
+    expect(await verify(1, key)).toMatchObject({ code: 'USAGE_EXCEEDED' });
+  });
+
   it('deletes once across instances under concurrent deletes', async () => {
     const { id } = await diga.createKey(root(0), { name: 'contended', restricted: false });
     const statuses = await Promise.all(

@@ -186,6 +186,17 @@ export const keyplane = {
   async verifyKey(client: KeyplaneClient, key: string, permissions?: string[] | string) {
     return expect(await client.POST('/v1/keys/verify', { body: { key, ...(permissions ? { permissions } : {}) } }));
   },
+  /** Sets, adds to or takes from a key's credits; answers them as they now are. */
+  async changeKeyCredits(
+    client: KeyplaneClient,
+    keyId: string,
+    operation: 'set' | 'increment' | 'decrement',
+    value: number,
+  ) {
+    return expect(
+      await client.POST('/v1/keys/{keyId}/credits', { params: { path: { keyId } }, body: { operation, value } }),
+    );
+  },
   async rotateKey(client: KeyplaneClient, keyId: string, gracePeriodSeconds = 0) {
     return expect(
       await client.POST('/v1/keys/{keyId}/rotate', { params: { path: { keyId } }, body: { gracePeriodSeconds } }),

@@ -1,4 +1,4 @@
-import { spend, withStoredCredits } from './credits.js';
+import { withStoredCredits } from './credits.js';
 import { type DomainContext, isCanonicalId, requirePermission } from './domain.js';
 import { describeSecret, digestsEqual, generateSecret, importedDigestOf, isWellFormedSecret } from './key-format.js';
 import type { ApiKey, Principal } from './model.js';
@@ -202,7 +202,7 @@ export class Credentials {
     if (code !== 'VALID' || key.credits === null) return ok({ valid: code === 'VALID', code, key });
     // Spent where every instance spends, after every check passed: a refused verification spends nothing.
     const cost = options.cost ?? 1;
-    const spent = await this.#context.store.spendCredits(key.id, (credits) => spend(credits, cost, at));
+    const spent = await this.#context.store.spendCredits(key.id, { cost, at, refill: key.credits.refill });
     // No credits any more: the key was made unlimited (or deleted) since it was read.
     if (spent === null) return ok({ valid: true, code, key });
     const { remaining } = spent.credits;

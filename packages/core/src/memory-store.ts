@@ -1,5 +1,6 @@
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { spend } from './credits.js';
 import { isCanonicalId } from './domain.js';
 import type { ApiKey, Application, AuditEvent, Identity, KeyCredits, KeyStatus, Organization, Role } from './model.js';
 import type { Access } from './permissions.js';
@@ -953,7 +954,7 @@ export function openMemoryStore(): KeyplaneStore {
         const row = tables.keys.get(uuid(id));
         const current = creditsParsed(row?.credits ?? null);
         if (!row || current === null) return null;
-        const outcome = spending(current);
+        const outcome = spend(current, spending.cost, spending.at);
         const { credits } = outcome;
         if (credits.remaining !== current.remaining || credits.refilledAt.getTime() !== current.refilledAt.getTime()) {
           tx.set(tables.keys, row.id, { ...row, credits: creditsJson(credits) });

@@ -2,6 +2,7 @@ import type {
   ApiKey,
   Application,
   AuditEvent,
+  CreditRefill,
   Identity,
   KeyCredits,
   KeyMeta,
@@ -40,8 +41,15 @@ export interface KeyChanges {
   readonly updatedAt: Date;
 }
 
-/** What spending does to a key's credits as stored: what they become, and whether the cost was spent. */
-export type CreditSpending = (current: KeyCredits) => { readonly credits: KeyCredits; readonly spent: boolean };
+/**
+ * A spending of `cost` credits at `at`, asked by a caller who read the key's refill as `refill`
+ * (a store may rely on that while it is so, and must not when it changed meanwhile).
+ */
+export interface CreditSpending {
+  readonly cost: number;
+  readonly at: Date;
+  readonly refill: CreditRefill | null;
+}
 
 export interface Rotation {
   readonly secretHash: string;
@@ -157,9 +165,10 @@ export interface KeyplaneStore extends KeyUsageStore {
    */
   peekWrittenUse?(keyId: string): Date | undefined;
   /**
-   * Spends from a key's credits as `spending` decides, on the credits as stored, while no other
-   * spending or change of them can interleave; null when the key is gone or has no credits.
-   * Changes nothing else of the key, and nothing any cache holds of it needs forgetting.
+   * Spends `cost` from a key's credits as stored, refilled first when a period began (as core's
+   * `spend` does), with no other spending or change of them interleaving: spent only when as
+   * many remain; null when the key is gone or has no credits. Changes nothing else of the key,
+   * and nothing any cache holds of it needs forgetting.
    */
   spendCredits(keyId: string, spending: CreditSpending): Promise<{ credits: KeyCredits; spent: boolean } | null>;
   /** A key's credits as stored now; null when it is gone or has none. */

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type ApiKey,
+  type CreditRefill,
+  creditsAt,
   type Decision,
   type Err,
   type ImportRefusal,
@@ -166,7 +168,20 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     deleteKey: (organizationId, id, applicationId, event) =>
       db.transaction((tx) => countedKeys.deleteCountedKey(tx, organizationId, id, applicationId, event)),
 
-    spendCredits: (id, spending) => db.transaction((tx) => keys.spendCredits(tx, id, spending)),
+    async spendCredits(id, spending) {
+      // One statement when the credits suffice; else a read tells why. Credits added between the
+      // two are asked for again, and a refill changed meanwhile is settled under the row's lock.
+      for (let attempt = 0; attempt < 3; attempt += 1) {
+        const spent = await keys.spendCreditsAtOnce(db, id, spending);
+        if (spent) return { credits: spent, spent: true };
+        const current = await keys.findKeyCredits(db, id);
+        if (current === null) return null;
+        if (!sameRefill(current.refill, spending.refill)) break;
+        const standing = creditsAt(current, spending.at);
+        if (standing.remaining < spending.cost) return { credits: standing, spent: false };
+      }
+      return db.transaction((tx) => keys.spendCreditsLocked(tx, id, spending));
+    },
     findKeyCredits: (id) => keys.findKeyCredits(db, id),
 
     async recordKeyUsage(usage) {
@@ -304,3 +319,9 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
     close: () => db.close(),
   };
 }
+
+/** Whether two refills are the same: a spending relies on the one its caller read only while it is. */
+const sameRefill = (stored: CreditRefill | null, read: CreditRefill | null) =>
+  stored === null || read === null
+    ? stored === read
+    : stored.interval === read.interval && stored.amount === read.amount && stored.refillDay === read.refillDay;

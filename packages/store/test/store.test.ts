@@ -10,7 +10,6 @@ import {
   type ApiKey,
   type AuditEvent,
   grant,
-  type KeyCredits,
   type KeyplaneStore,
   type NewKey,
   openMemoryStore,
@@ -135,49 +134,74 @@ describe.each(KINDS)('the %s store', (kind) => {
 
   describe('credits', () => {
     const given = { remaining: 20, refill: null, refilledAt: new Date('2026-01-02T00:00:00.000Z') };
-    const spendOne = (credits: KeyCredits) =>
-      credits.remaining >= 1
-        ? { credits: { ...credits, remaining: credits.remaining - 1 }, spent: true }
-        : { credits, spent: false };
+    const daily = { interval: 'daily' as const, amount: 10, refillDay: null };
+    const at = new Date('2026-01-02T12:00:00.000Z');
+    const one = { cost: 1, at, refill: null };
 
     it('keeps a key’s credits, and spends exactly what remains however many spend at once', async () => {
       const store = await open();
       const key = await newKey(store, { credits: given });
       expect((await insert(store, key)).credits).toEqual(given);
-      const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.spendCredits(key.id, spendOne)));
-      expect(outcomes.filter((outcome) => outcome?.spent)).toHaveLength(20);
+      const outcomes = await Promise.all(Array.from({ length: 50 }, () => store.spendCredits(key.id, one)));
+      const spent = outcomes.filter((outcome) => outcome?.spent);
+      expect(spent).toHaveLength(20);
       expect(outcomes.filter((outcome) => outcome && !outcome.spent)).toHaveLength(30);
-      expect(
-        new Set(outcomes.filter((outcome) => outcome?.spent).map((outcome) => outcome?.credits.remaining)).size,
-      ).toBe(20);
+      expect(new Set(spent.map((outcome) => outcome?.credits.remaining)).size).toBe(20);
       expect(await store.findKeyCredits(key.id)).toEqual({ ...given, remaining: 0 });
       // Spending is no change of the key: it keeps its time of change.
       expect((await store.findKeyById(key.organizationId, key.id))?.updatedAt).toEqual(key.createdAt);
     });
 
-    it('writes a refill the spending decided even when it spends nothing, and changes credits only when told', async () => {
+    it('refills once when a period began, however many spend at once, and spends no more than the refill', async () => {
+      const store = await open();
+      const key = await newKey(store, { credits: { remaining: 0, refill: daily, refilledAt: at } });
+      await insert(store, key);
+      expect(await store.spendCredits(key.id, { cost: 1, at, refill: daily })).toEqual({
+        spent: false,
+        credits: { remaining: 0, refill: daily, refilledAt: at },
+      });
+      const nextDay = { cost: 1, at: new Date('2026-01-05T08:00:00.000Z'), refill: daily };
+      const outcomes = await Promise.all(Array.from({ length: 30 }, () => store.spendCredits(key.id, nextDay)));
+      expect(outcomes.filter((outcome) => outcome?.spent)).toHaveLength(10);
+      expect(await store.findKeyCredits(key.id)).toEqual({
+        remaining: 0,
+        refill: daily,
+        refilledAt: new Date('2026-01-05T00:00:00.000Z'),
+      });
+    });
+
+    it('spends as the stored refill says when the caller read another', async () => {
+      const store = await open();
+      const key = await newKey(store, { credits: { remaining: 0, refill: daily, refilledAt: at } });
+      await insert(store, key);
+      const later = new Date('2026-01-03T01:00:00.000Z');
+      expect(await store.spendCredits(key.id, { cost: 4, at: later, refill: null })).toEqual({
+        spent: true,
+        credits: { remaining: 6, refill: daily, refilledAt: new Date('2026-01-03T00:00:00.000Z') },
+      });
+      expect(await store.spendCredits(key.id, { cost: 7, at: later, refill: { ...daily, amount: 99 } })).toMatchObject({
+        spent: false,
+        credits: { remaining: 6 },
+      });
+    });
+
+    it('changes credits only when told, and makes them unlimited', async () => {
       const store = await open();
       const key = await newKey(store, { credits: given });
       await insert(store, key);
-      const refilled = { remaining: 5, refill: null, refilledAt: new Date('2026-02-01T00:00:00.000Z') };
-      expect(await store.spendCredits(key.id, () => ({ credits: refilled, spent: false }))).toEqual({
-        credits: refilled,
-        spent: false,
-      });
-      expect(await store.findKeyCredits(key.id)).toEqual(refilled);
       const renamed = await store.updateKey(
         key.organizationId,
         key.id,
         making({ name: 'renamed', updatedAt: new Date() }, audit(key.organizationId, key.id, 'api_key.updated')),
       );
-      expect((renamed as ApiKey).credits).toEqual(refilled);
+      expect((renamed as ApiKey).credits).toEqual(given);
       const unlimited = await store.updateKey(
         key.organizationId,
         key.id,
         making({ credits: null, updatedAt: new Date() }, audit(key.organizationId, key.id, 'api_key.updated')),
       );
       expect((unlimited as ApiKey).credits).toBeNull();
-      expect(await store.spendCredits(key.id, spendOne)).toBeNull();
+      expect(await store.spendCredits(key.id, one)).toBeNull();
       expect(await store.findKeyCredits(key.id)).toBeNull();
     });
 
@@ -185,8 +209,8 @@ describe.each(KINDS)('the %s store', (kind) => {
       const store = await open();
       const key = await newKey(store);
       expect((await insert(store, key)).credits).toBeNull();
-      expect(await store.spendCredits(key.id, spendOne)).toBeNull();
-      expect(await store.spendCredits(randomUUID(), spendOne)).toBeNull();
+      expect(await store.spendCredits(key.id, one)).toBeNull();
+      expect(await store.spendCredits(randomUUID(), one)).toBeNull();
       expect(await store.findKeyCredits(randomUUID())).toBeNull();
     });
   });

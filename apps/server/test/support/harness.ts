@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Credential, createKeyplaneClient, type KeyplaneClient } from '@keyplane/client';
 import type { CredentialCheck } from '@keyplane/core';
@@ -117,9 +116,6 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
   let stopServer = async () => {};
   if (transport === 'http') {
     const server = await listen(app.fetch, 0, '127.0.0.1');
-    // The client gives up an idle connection first (fetch after 4 s): a connection the server
-    // closed while the client sent on it would be a reset on a busy machine, not an answer.
-    (server as Server).keepAliveTimeout = 60_000;
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     send = (request) => fetch(request);
     stopServer = () => new Promise((resolve) => server.close(() => resolve()));

@@ -14,9 +14,10 @@ import type {
   Rehash,
   Rotation,
 } from '@keyplane/core';
+import { periodStart, spend } from '@keyplane/core';
 import { type Selectable, sql } from 'kysely';
 import { builder, first, jsonb, run } from '../query.js';
-import type { ApiKeysTable, StoredCredits } from '../schema.js';
+import type { ApiKeysTable, JsonbParameter, StoredCredits } from '../schema.js';
 import type { SqlExecutor } from '../sql.js';
 
 /** What a key is read as: every column but its secrets' digests. */
@@ -325,12 +326,12 @@ export async function findKeyCredits(executor: SqlExecutor, id: string): Promise
   return creditsFrom(row?.credits ?? null);
 }
 
-/** Spends from a key's credits as `spending` decides, the row locked until `tx` ends; null: gone, or no credits. */
-export async function spendCredits(tx: SqlExecutor, id: string, spending: CreditSpending) {
+/** Spends as core's `spend` decides, the row locked until `tx` ends; null: gone, or no credits. */
+export async function spendCreditsLocked(tx: SqlExecutor, id: string, { cost, at }: CreditSpending) {
   const row = await first(tx, builder.selectFrom('api_keys').select('credits').where('id', '=', id).forUpdate());
   const current = creditsFrom(row?.credits ?? null);
   if (current === null) return null;
-  const outcome = spending(current);
+  const outcome = spend(current, cost, at);
   const { credits } = outcome;
   if (credits.remaining !== current.remaining || credits.refilledAt.getTime() !== current.refilledAt.getTime()) {
     await run(
@@ -342,4 +343,40 @@ export async function spendCredits(tx: SqlExecutor, id: string, spending: Credit
     );
   }
   return outcome;
+}
+
+/**
+ * Spends in one statement, the key's row held only while PostgreSQL changes it, when the refill
+ * is still as the caller read it: the refill due and what remains are worked out from the row
+ * itself, so concurrent spendings each see the last one's result. The credits after, or null
+ * when nothing was spent (too few, no credits, or a refill changed meanwhile).
+ */
+export async function spendCreditsAtOnce(
+  executor: SqlExecutor,
+  id: string,
+  { cost, at, refill }: CreditSpending,
+): Promise<KeyCredits | null> {
+  const start = refill ? periodStart(refill, at).toISOString() : null;
+  const refills = sql<boolean>`(${start}::timestamptz is not null
+    and (credits->>'refilledAt')::timestamptz < ${start}::timestamptz)`;
+  const available = sql<number>`(case when ${refills} then (credits->'refill'->>'amount')::numeric
+    else (credits->>'remaining')::numeric end)`;
+  const row = await first(
+    executor,
+    builder
+      .updateTable('api_keys')
+      .set({
+        credits: sql<JsonbParameter<StoredCredits>>`jsonb_build_object(
+          'remaining', ${available} - ${cost}::numeric,
+          'refill', credits->'refill',
+          'refilledAt', case when ${refills} then to_jsonb(${start}::text) else credits->'refilledAt' end)`,
+      })
+      .where('id', '=', id)
+      .where(
+        sql<boolean>`credits is not null and credits->'refill' = ${JSON.stringify(refill)}::jsonb
+          and ${available} >= ${cost}::numeric`,
+      )
+      .returning('credits'),
+  );
+  return row ? creditsFrom(row.credits) : null;
 }
