@@ -59,6 +59,32 @@ function integer(name: string, min: number, max: number) {
   };
 }
 
+/** The most credits a key holds: what JSON and the store keep exactly. */
+const MAX_CREDITS = Number.MAX_SAFE_INTEGER;
+
+type Refill = NonNullable<Schemas['KeyplaneCreditsRequest']>['refill'];
+
+/** `daily:N`, `monthly:N` or `monthly:N:DAY`; `none`: no refill. */
+function refillOf(value: string): Refill | null {
+  if (value === 'none') return null;
+  const [interval, amount, day, ...rest] = value.split(':');
+  const count = Number(amount);
+  const refillDay = day === undefined ? undefined : Number(day);
+  const valid =
+    (interval === 'daily' || interval === 'monthly') &&
+    rest.length === 0 &&
+    Number.isSafeInteger(count) &&
+    count >= 1 &&
+    (refillDay === undefined ||
+      (interval === 'monthly' && Number.isInteger(refillDay) && refillDay >= 1 && refillDay <= 31));
+  if (!valid) throw new InvalidArgumentError("expected daily:N, monthly:N, monthly:N:DAY (DAY 1 to 31) or 'none'");
+  return {
+    interval: interval as 'daily' | 'monthly',
+    amount: count,
+    ...(refillDay === undefined ? {} : { refillDay }),
+  };
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -288,6 +314,63 @@ export function registerCommands(program: Command): void {
       if (c.output.json) c.output.note('warning: key is shown only this once; store it now.');
     });
   keys
+    .command('credits <id>')
+    .description("a key's credits; with an option, sets, adds or takes them, or changes their refill")
+    .addOption(new Option('--set <n>', 'set the credits to n').argParser(integer('--set', 0, MAX_CREDITS)))
+    .addOption(
+      new Option('--add <n>', 'add n credits').argParser(integer('--add', 0, MAX_CREDITS)).conflicts(['set', 'take']),
+    )
+    .addOption(
+      new Option('--take <n>', 'take n credits (refused when fewer remain)')
+        .argParser(integer('--take', 0, MAX_CREDITS))
+        .conflicts(['set']),
+    )
+    .addOption(
+      new Option(
+        '--refill <refill>',
+        "refill to an amount daily or monthly: daily:N, monthly:N or monthly:N:DAY, or 'none'",
+      )
+        .argParser(refillOf)
+        .conflicts(['add', 'take']),
+    )
+    .addOption(new Option('--unlimited', 'no credits counted any more').conflicts(['set', 'add', 'take', 'refill']))
+    .action(
+      async (
+        id: string,
+        options: { set?: number; add?: number; take?: number; refill?: Refill | null; unlimited?: boolean },
+        command: Command,
+      ) => {
+        const c = context(command);
+        let credits = (await keyplane.getKey(c.bearer, id)).credits;
+        if (options.unlimited) credits = (await keyplane.updateKey(c.bearer, id, { credits: null })).credits;
+        else if (options.refill !== undefined) {
+          // A refill is given with the credits it counts from: those set now, or those that remain.
+          const remaining = options.set ?? credits?.remaining ?? 0;
+          const refill = options.refill === null ? {} : { refill: options.refill };
+          credits = (await keyplane.updateKey(c.bearer, id, { credits: { remaining, ...refill } })).credits;
+        } else if (options.set !== undefined)
+          credits = await keyplane.changeKeyCredits(c.bearer, id, 'set', options.set);
+        else if (options.add !== undefined)
+          credits = await keyplane.changeKeyCredits(c.bearer, id, 'increment', options.add);
+        else if (options.take !== undefined)
+          credits = await keyplane.changeKeyCredits(c.bearer, id, 'decrement', options.take);
+        c.output.result({ keyId: id, credits }, () =>
+          c.output.line(
+            record({
+              id,
+              remaining: credits === null ? 'unlimited' : credits.remaining,
+              refill:
+                credits?.refill == null
+                  ? 'none'
+                  : `${credits.refill.amount} ${credits.refill.interval}${
+                      credits.refill.interval === 'monthly' ? ` on day ${credits.refill.refillDay ?? 1}` : ''
+                    }`,
+            }),
+          ),
+        );
+      },
+    );
+  keys
     .command('revoke <id>')
     .description('revoke (delete) a key: it stops working at once')
     .addOption(applicationOption())
@@ -301,9 +384,14 @@ export function registerCommands(program: Command): void {
     .command('verify <key>')
     .description(`verify a key, with permissions it must hold; exits ${EXIT.notValid} when it is not valid`)
     .option('--permission <permission>', 'a permission the key must hold (repeatable)', collect)
-    .action(async (key: string, options: { permission?: string[] }, command: Command) => {
+    .addOption(
+      new Option('--cost <n>', 'the credits it spends of a key with credits (default 1)').argParser(
+        integer('--cost', 0, MAX_CREDITS),
+      ),
+    )
+    .action(async (key: string, options: { permission?: string[]; cost?: number }, command: Command) => {
       const c = context(command);
-      const verdict = await keyplane.verifyKey(c.bearer, key, options.permission);
+      const verdict = await keyplane.verifyKey(c.bearer, key, options.permission, options.cost);
       c.output.result(verdict, () =>
         c.output.line(
           record({
@@ -314,6 +402,7 @@ export function registerCommands(program: Command): void {
             application: verdict.applicationId,
             permissions: verdict.permissions === null ? ['(unrestricted)'] : verdict.permissions,
             expires: verdict.expiresAt === null ? 'never' : verdict.expiresAt,
+            ...(verdict.credits ? { 'credits left': verdict.credits.remaining } : {}),
           }),
         ),
       );

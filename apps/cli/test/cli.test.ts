@@ -158,6 +158,33 @@ describe('keyplane (the CLI)', { timeout: 300_000 }, () => {
     expect(lines.at(-1)).toContain('api_key.deleted');
   });
 
+  it('shows and sets a key’s credits, and verifies spending them', async () => {
+    const created = await json<{ id: string; key: string }>(['keys', 'create', 'metered']);
+    const shown = await keyplane(['keys', 'credits', created.id]);
+    expect(shown.stdout).toMatch(/^remaining\s+unlimited$/m);
+    expect(await json(['keys', 'credits', created.id, '--set', '10', '--refill', 'monthly:100:31'])).toEqual({
+      keyId: created.id,
+      credits: { remaining: 10, refill: { interval: 'monthly', amount: 100, refillDay: 31 } },
+    });
+    const human = await keyplane(['keys', 'credits', created.id]);
+    expect(human.stdout).toMatch(/^refill\s+100 monthly on day 31$/m);
+    const spent = await keyplane(['verify', created.key, '--cost', '4']);
+    expect(spent.code).toBe(0);
+    expect(spent.stdout).toMatch(/^credits left\s+6$/m);
+    expect(await json(['keys', 'credits', created.id, '--add', '4'])).toMatchObject({ credits: { remaining: 10 } });
+    expect(await json(['keys', 'credits', created.id, '--take', '10'])).toMatchObject({ credits: { remaining: 0 } });
+    const exceeded = await keyplane(['verify', created.key, '--json']);
+    expect(exceeded.code).toBe(6);
+    expect(JSON.parse(exceeded.stdout)).toMatchObject({ valid: false, code: 'USAGE_EXCEEDED' });
+    // Refused: more taken than remain; and a refill that cannot be read, before any request.
+    expect((await keyplane(['keys', 'credits', created.id, '--take', '1'])).code).not.toBe(0);
+    const unreadable = await keyplane(['keys', 'credits', created.id, '--refill', 'weekly:5']);
+    expect(unreadable.code).not.toBe(0);
+    expect(unreadable.stderr).toContain('daily:N');
+    expect(await json(['keys', 'credits', created.id, '--unlimited'])).toEqual({ keyId: created.id, credits: null });
+    expect(await json(['verify', created.key])).toMatchObject({ valid: true, code: 'VALID' });
+  });
+
   it('shows, creates and lists applications', async () => {
     const created = await json<{ id: string }>(['applications', 'create', 'billing', '--description', 'invoices']);
     expect(await json(['apps', 'show', created.id])).toMatchObject({ name: 'billing', description: 'invoices' });

@@ -41,6 +41,8 @@ interface Fixtures {
   verifyKey: string;
   /** A key with permissions and an IP allowlist, verified with a permission query and an address. */
   fencedKey: string;
+  /** A key with more credits than any run spends: every verification of it spends one. */
+  meteredKey: string;
   readKeyId: string;
   shallowCursor: string;
   deepCursor: string;
@@ -106,6 +108,12 @@ async function prepare(backend: Backend, count: number): Promise<Prepared> {
     ipAllowlist: [...Array.from({ length: 19 }, (_, index) => `10.${index}.0.0/16`), '203.0.113.0/24'],
   });
   if (!fenced.ok) throw new Error('could not create the fenced bench key');
+  const metered = await keyplane.createKey(admin.value, {
+    name: 'metered',
+    access: UNRESTRICTED,
+    credits: { remaining: 1_000_000_000_000, refill: null },
+  });
+  if (!metered.ok) throw new Error('could not create the metered bench key');
 
   const started = Date.now();
   const batch = 100_000;
@@ -150,6 +158,7 @@ async function prepare(backend: Backend, count: number): Promise<Prepared> {
     noisyApplicationId: noisy.value.application.id,
     verifyKey: known.value.secret,
     fencedKey: fenced.value.secret,
+    meteredKey: metered.value.secret,
     readKeyId: known.value.key.id,
     shallowCursor: await cursorAt(1),
     deepCursor: await cursorAt(Math.max(1, count - 60)),
@@ -254,6 +263,12 @@ function scenarios(fixtures: Fixtures): Record<string, Load> {
         ip: '203.0.113.9',
         permissions: 'invoices.read AND (invoices.write OR admin.all)',
       }),
+    },
+    'key verification spending a credit': {
+      method: 'POST',
+      path: '/v1/keys/verify',
+      headers: json(fixtures.adminKey),
+      body: JSON.stringify({ key: fixtures.meteredKey }),
     },
     'authenticated read': {
       method: 'GET',
@@ -548,6 +563,7 @@ function report(rows: Row[], memory: Record<string, Memory>): string {
     const verify = find(backend, small, 'key verification');
     const verifyNode = find(backend, small, 'key verification (against node:http)');
     const verifyAsked = find(backend, small, 'key verification with a permission query and an IP allowlist');
+    const verifySpending = find(backend, small, 'key verification spending a credit');
     const read = find(backend, small, 'authenticated read');
     const verifyLarge = find(backend, large, 'key verification');
     const remove = find(backend, small, 'authenticated delete (with creates to refill)');
@@ -571,6 +587,10 @@ function report(rows: Row[], memory: Record<string, Memory>): string {
         `${fmt(ratio * 100)}%`,
         ratio >= 0.9,
       ]);
+    }
+    if (verify && verifySpending) {
+      const ratio = verifySpending.keyplane.rps / verify.keyplane.rps;
+      targets.push(['verification spending a credit ≥ 0.8× plain verification', fmt(ratio, 2), ratio >= 0.8]);
     }
     if (remove?.bare) {
       const ratio = remove.keyplane.rps / remove.bare.rps;
@@ -662,6 +682,12 @@ const WHY_MISSED = [
   '  to plan than two plain inserts. On PostgreSQL each write keeps a transaction of its own: grouping',
   '  organizations’ writes would take their row locks in arrival order, and instances could deadlock.',
   '  With the HTTP work above, that makes two to three times the CPU per request.',
+  '- **Spending a credit is a write to the store on every verification.** The spend is one statement that',
+  '  holds the key’s row only while the store changes it, so it is exact across instances, but each',
+  '  verification of a key with credits waits for that statement, and the row serializes them: on PostgreSQL',
+  '  a round trip, on the embedded store a statement run on the event loop. Leasing each instance a share',
+  '  of a key’s credits to spend in memory, handed back when idle, would take the store off the common',
+  '  verification; it is not built yet.',
   '- **One tenant beside another on the embedded store.** The embedded engine runs each query on the event',
   '  loop. Lists take turns per organization, so a neighbour’s loop holds at most one list query at a time,',
   '  but a verification arriving meanwhile still waits for that one query to end: its p50 grows by about',

@@ -182,9 +182,16 @@ export const keyplane = {
   async createOrganization(client: KeyplaneClient, name: string) {
     return expect(await client.POST('/v1/organizations', { body: { name } }));
   },
-  /** `permissions`: a list, every one required; or a query (`a.read AND (b.write OR c.all)`). */
-  async verifyKey(client: KeyplaneClient, key: string, permissions?: string[] | string) {
-    return expect(await client.POST('/v1/keys/verify', { body: { key, ...(permissions ? { permissions } : {}) } }));
+  /**
+   * `permissions`: a list, every one required; or a query (`a.read AND (b.write OR c.all)`).
+   * `cost`: the credits it spends of a key with credits (1 when omitted).
+   */
+  async verifyKey(client: KeyplaneClient, key: string, permissions?: string[] | string, cost?: number) {
+    return expect(
+      await client.POST('/v1/keys/verify', {
+        body: { key, ...(permissions ? { permissions } : {}), ...(cost === undefined ? {} : { credits: { cost } }) },
+      }),
+    );
   },
   /** Sets, adds to or takes from a key's credits; answers them as they now are. */
   async changeKeyCredits(
