@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rootCalls } from './support/calls.js';
 import { type Harness, SETUPS, startHarness } from './support/harness.js';
 
 const DAY = 86_400_000;
@@ -11,16 +12,7 @@ describe.each(SETUPS)('credits of keyplane keys over $name', (setup) => {
   afterEach(() => expect(harness.unexpectedErrors).toEqual([]));
   afterAll(() => harness.close());
 
-  /** A request checked against the contract of `template`: its status and body. */
-  const call = async (method: string, path: string, template: string, body?: unknown) => {
-    const response = await harness.fetch(path, {
-      method,
-      headers: { Authorization: `Bearer ${harness.rootKey}`, 'Content-Type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const { body: answer } = await harness.conforming(method, template, response);
-    return { status: response.status, body: answer as Record<string, unknown> };
-  };
+  const call = rootCalls(() => harness);
   const createKey = async (credits: unknown) => {
     const created = await call('POST', '/v1/keys', '/v1/keys', { name: 'metered', credits });
     expect(created.status).toBe(201);

@@ -229,6 +229,21 @@ describe.runIf(STORE_KINDS.includes('postgres'))('several instances on one Postg
     expect(await verify(1, key)).toMatchObject({ code: 'USAGE_EXCEEDED' });
   });
 
+  it('admits exactly a named limit of verifications spread over both instances at once', async () => {
+    const { key } = await keyplane.createKey(root(1), {
+      name: 'limited',
+      ratelimits: [{ name: 'burst', limit: 50, durationMs: 86_400_000, autoApply: true }],
+    });
+    const codes = await Promise.all(
+      Array.from(
+        { length: 300 },
+        async (_, index) => (await root(index % 2).POST('/v1/keys/verify', { body: { key } })).data?.code,
+      ),
+    );
+    expect(codes.filter((code) => code === 'VALID')).toHaveLength(50);
+    expect(codes.filter((code) => code === 'RATE_LIMITED')).toHaveLength(250);
+  });
+
   it('deletes once across instances under concurrent deletes', async () => {
     const { id } = await diga.createKey(root(0), { name: 'contended', restricted: false });
     const statuses = await Promise.all(

@@ -2,8 +2,9 @@ import { withStoredCredits } from './credits.js';
 import { type DomainContext, isCanonicalId, requirePermission } from './domain.js';
 import { describeSecret, digestsEqual, generateSecret, importedDigestOf, isWellFormedSecret } from './key-format.js';
 import type { ApiKey, Principal } from './model.js';
+import { type AskedLimit, limitsToTake } from './named-limits.js';
 import { formatPermissions, type Grant, narrow, parsePermission, UNRESTRICTED } from './permissions.js';
-import type { KeyBySecret } from './ports.js';
+import type { KeyBySecret, RateLimitState } from './ports.js';
 import { type Err, fail, type Ok, ok, type Result } from './result.js';
 import { looksLikeToken, type TokenAuthority, type TokenClaims } from './tokens.js';
 import { keyAccess, keyAllowedFrom, verifiable } from './verifiable-key.js';
@@ -18,11 +19,14 @@ export interface Verification {
   readonly key?: ApiKey;
   /** How many credits remain after this verification, when the key was usable and has credits. */
   readonly creditsRemaining?: number;
+  /** Each named limit it was counted against, when the key was usable and any applied. */
+  readonly ratelimits?: readonly RateLimitState[];
 }
 
-/** What a verification asks besides its checks: how many credits it spends (1 unless said). */
+/** What a verification asks besides its checks: how many credits it spends (1 unless said), and which limits. */
 export interface VerificationRequest extends VerifierOptions {
   readonly cost?: number;
+  readonly ratelimits?: readonly AskedLimit[];
 }
 
 /**
@@ -199,16 +203,22 @@ export class Credentials {
       usage.record(key.id, at);
       await this.#rehash(match, secret);
     }
-    if (code !== 'VALID' || key.credits === null) return ok({ valid: code === 'VALID', code, key });
-    // Spent where every instance spends, after every check passed: a refused verification spends nothing.
+    if (code !== 'VALID') return ok({ valid: false, code, key });
+    // Counted and spent where every instance counts and spends, after every check passed; limits
+    // first: a verification one refuses spends nothing of the others, nor of the credits.
+    const takes = limitsToTake(key, options.ratelimits ?? []);
+    const limited = takes.length === 0 ? undefined : await this.#context.store.takeRateLimits(takes, at);
+    const ratelimits = limited ? { ratelimits: limited.states } : {};
+    if (limited && !limited.admitted) return ok({ valid: false, code: 'RATE_LIMITED', key, ...ratelimits });
+    if (key.credits === null) return ok({ valid: true, code, key, ...ratelimits });
     const cost = options.cost ?? 1;
     const spent = await this.#context.store.spendCredits(key.id, { cost, at, refill: key.credits.refill });
     // No credits any more: the key was made unlimited (or deleted) since it was read.
-    if (spent === null) return ok({ valid: true, code, key });
+    if (spent === null) return ok({ valid: true, code, key, ...ratelimits });
     const { remaining } = spent.credits;
     return spent.spent
-      ? ok({ valid: true, code, key, creditsRemaining: remaining })
-      : ok({ valid: false, code: 'USAGE_EXCEEDED', key, creditsRemaining: remaining });
+      ? ok({ valid: true, code, key, creditsRemaining: remaining, ...ratelimits })
+      : ok({ valid: false, code: 'USAGE_EXCEEDED', key, creditsRemaining: remaining, ...ratelimits });
   }
 
   /**

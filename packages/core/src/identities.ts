@@ -1,6 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { auditEvent, type DomainContext, requirePermission } from './domain.js';
-import type { Identity, KeyMeta, Principal } from './model.js';
+import type { Identity, KeyMeta, NamedRateLimit, Principal } from './model.js';
+
+export interface IdentityRequest {
+  readonly externalId: string;
+  readonly meta: KeyMeta | null;
+  readonly ratelimits?: readonly NamedRateLimit[];
+}
+
+export interface IdentityUpdate {
+  readonly externalId?: string;
+  readonly meta?: KeyMeta | null;
+  /** In place of those it has. */
+  readonly ratelimits?: readonly NamedRateLimit[];
+}
+
 import { pageInCreationOrder } from './pagination.js';
 import { fail, isErr, ok, type Result } from './result.js';
 
@@ -23,10 +37,7 @@ export class Identities {
     this.#context = context;
   }
 
-  async createIdentity(
-    principal: Principal,
-    request: { externalId: string; meta: KeyMeta | null },
-  ): Promise<Result<Identity>> {
+  async createIdentity(principal: Principal, request: IdentityRequest): Promise<Result<Identity>> {
     const denied = requirePermission(principal, 'identities', 'create');
     if (denied) return denied;
     const now = this.#context.now();
@@ -35,6 +46,7 @@ export class Identities {
       organizationId: principal.organizationId,
       externalId: request.externalId,
       meta: request.meta,
+      ratelimits: request.ratelimits ?? [],
       createdAt: now,
       updatedAt: now,
     };
@@ -69,7 +81,7 @@ export class Identities {
   async updateIdentity(
     principal: Principal,
     idOrExternalId: string,
-    update: { externalId?: string; meta?: KeyMeta | null },
+    update: IdentityUpdate,
   ): Promise<Result<Identity>> {
     const denied = requirePermission(principal, 'identities', 'update');
     if (denied) return denied;
@@ -79,6 +91,7 @@ export class Identities {
       change: {
         ...(update.externalId === undefined ? {} : { externalId: update.externalId }),
         ...(update.meta === undefined ? {} : { meta: update.meta }),
+        ...(update.ratelimits === undefined ? {} : { ratelimits: update.ratelimits }),
         updatedAt: this.#context.now(),
       },
       audit: auditEvent(this.#context, principal, 'identity.updated', current.id, {

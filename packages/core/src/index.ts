@@ -12,6 +12,7 @@ export * from './keyplane.js';
 export * from './keys.js';
 export * from './memory-store.js';
 export * from './model.js';
+export * from './named-limits.js';
 export * from './permission-query.js';
 export * from './permissions.js';
 export type * from './ports.js';

@@ -11,7 +11,7 @@ import {
 import type { CreditOperation } from './credits.js';
 import { CursorSealer } from './cursors.js';
 import type { DomainContext } from './domain.js';
-import { Identities, type IdentityPage } from './identities.js';
+import { Identities, type IdentityPage, type IdentityRequest, type IdentityUpdate } from './identities.js';
 import type { SecretDigest } from './key-format.js';
 import {
   type CreatedKey,
@@ -22,7 +22,7 @@ import {
   type KeyUpdate,
   type NewKeyRequest,
 } from './keys.js';
-import type { ApiKey, Application, Identity, KeyMeta, Organization, Principal, Role } from './model.js';
+import type { ApiKey, Application, Identity, Organization, Principal, Role } from './model.js';
 import { Organizations } from './organizations.js';
 import type { Grant } from './permissions.js';
 import type { KeyplaneStore, KeyUsageStore } from './ports.js';
@@ -202,10 +202,7 @@ export class Keyplane {
     return this.#roles.deleteRole(principal, idOrName);
   }
 
-  createIdentity(
-    principal: Principal,
-    request: { externalId: string; meta: KeyMeta | null },
-  ): Promise<Result<Identity>> {
+  createIdentity(principal: Principal, request: IdentityRequest): Promise<Result<Identity>> {
     return this.#identities.createIdentity(principal, request);
   }
 
@@ -217,11 +214,7 @@ export class Keyplane {
     return this.#identities.listIdentities(principal, request);
   }
 
-  updateIdentity(
-    principal: Principal,
-    idOrExternalId: string,
-    update: { externalId?: string; meta?: KeyMeta | null },
-  ): Promise<Result<Identity>> {
+  updateIdentity(principal: Principal, idOrExternalId: string, update: IdentityUpdate): Promise<Result<Identity>> {
     return this.#identities.updateIdentity(principal, idOrExternalId, update);
   }
 

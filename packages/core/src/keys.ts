@@ -11,6 +11,7 @@ import type {
   KeyMeta,
   KeyRole,
   KeyStatus,
+  NamedRateLimit,
   Principal,
   Role,
 } from './model.js';
@@ -30,6 +31,7 @@ export interface NewKeyRequest {
   readonly name: string;
   /** What verifications may spend; null or absent: unlimited. */
   readonly credits?: CreditsRequest | null;
+  readonly ratelimits?: readonly NamedRateLimit[];
   /** The roles the key holds, by name. */
   readonly roles?: readonly string[];
   /** The platform's id of the customer the key belongs to; its identity is created when new. */
@@ -53,6 +55,8 @@ export interface KeyUpdate {
   readonly name?: string;
   /** The key's credits from now on, counted from now; null: unlimited. */
   readonly credits?: CreditsRequest | null;
+  /** In place of those it has. */
+  readonly ratelimits?: readonly NamedRateLimit[];
   /** The roles the key holds from now on, by name, in place of those it holds. */
   readonly roles?: readonly string[];
   readonly externalId?: string | null;
@@ -252,6 +256,7 @@ export class Keys {
       ipAllowlist: request.ipAllowlist ?? null,
       externalId: request.externalId ?? null,
       credits: 'credits' in request ? creditsFrom(request.credits, this.#context.now()) : null,
+      ratelimits: request.ratelimits ?? [],
     };
   }
 
@@ -423,6 +428,7 @@ export class Keys {
         ...(access === undefined ? {} : { access }),
         ...(update.expiresAt === undefined ? {} : { expiresAt: update.expiresAt }),
         ...(update.credits === undefined ? {} : { credits: creditsFrom(update.credits, now) }),
+        ...(update.ratelimits === undefined ? {} : { ratelimits: update.ratelimits }),
         updatedAt: now,
       };
       return { change, audit: auditEvent(this.#context, principal, action, id, { fields: changed }) };

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { spend } from './credits.js';
 import { isCanonicalId } from './domain.js';
 import type { ApiKey, Application, AuditEvent, Identity, KeyCredits, KeyStatus, Organization, Role } from './model.js';
+import { LocalRateLimits } from './named-limits.js';
 import type { Access } from './permissions.js';
 import type { ApplicationQuery, KeyplaneStore, NewKey } from './ports.js';
 import { isErr } from './result.js';
@@ -202,6 +203,7 @@ interface KeyRow extends Positioned {
   readonly ipAllowlist: string | null;
   readonly identityId: string | null;
   readonly credits: string | null;
+  readonly ratelimits: string;
 }
 
 interface RoleRow extends Positioned {
@@ -213,6 +215,7 @@ interface RoleRow extends Positioned {
 interface IdentityRow extends Positioned {
   readonly externalId: string;
   readonly meta: string | null;
+  readonly ratelimits: string;
   readonly updatedAt: number;
 }
 
@@ -398,6 +401,7 @@ class Tables {
       ipAllowlist: nullableJsonb(key.ipAllowlist),
       identityId,
       credits: creditsJson(key.credits),
+      ratelimits: jsonb(key.ratelimits),
     };
   }
 
@@ -506,10 +510,16 @@ class Tables {
       meta: nullableParsed(row.meta),
       ipAllowlist: nullableParsed(row.ipAllowlist),
       identity: identity
-        ? { id: identity.id, externalId: identity.externalId, meta: nullableParsed(identity.meta) }
+        ? {
+            id: identity.id,
+            externalId: identity.externalId,
+            meta: nullableParsed(identity.meta),
+            ratelimits: parsed(identity.ratelimits),
+          }
         : null,
       roles: roles.map((role) => ({ id: role.id, name: role.name, grants: parsed(role.grants) })),
       credits: creditsParsed(row.credits),
+      ratelimits: parsed(row.ratelimits),
     };
   }
 
@@ -595,6 +605,7 @@ class Tables {
       organizationId: uuid(identity.organizationId),
       externalId: text(identity.externalId),
       meta: nullableJsonb(identity.meta),
+      ratelimits: jsonb(identity.ratelimits),
       createdAt: instant(identity.createdAt),
       updatedAt: instant(identity.updatedAt),
     };
@@ -614,7 +625,14 @@ class Tables {
   /** The id of the organization's identity of that external id, created (with no metadata) when there is none. */
   ensureIdentity(tx: Transaction, organizationId: string, externalId: string, now: Date): string {
     const createdAt = instant(now);
-    const row = { id: randomUUID(), organizationId, externalId: text(externalId), meta: null, createdAt };
+    const row = {
+      id: randomUUID(),
+      organizationId,
+      externalId: text(externalId),
+      meta: null,
+      ratelimits: '[]',
+      createdAt,
+    };
     const created = this.insertIdentity(tx, { ...row, updatedAt: createdAt });
     if (created) return created.id;
     return this.#identitiesByExternalId.get(within(organizationId, row.externalId)) as string;
@@ -674,6 +692,7 @@ class Tables {
       organizationId: row.organizationId,
       externalId: row.externalId,
       meta: nullableParsed(row.meta),
+      ratelimits: parsed(row.ratelimits),
       createdAt: new Date(row.createdAt),
       updatedAt: new Date(row.updatedAt),
     };
@@ -789,6 +808,7 @@ function pageOf<Row extends Positioned>(rows: Iterable<Row>, organizationId: str
  */
 export function openMemoryStore(): KeyplaneStore {
   const tables = new Tables();
+  const limits = new LocalRateLimits();
   let closed = false;
 
   /** Runs `work` at once, in the caller's turn: no other call can run between what it reads and what it writes. */
@@ -907,6 +927,7 @@ export function openMemoryStore(): KeyplaneStore {
           ...(change.access === undefined ? {} : accessColumns(change.access)),
           ...(change.expiresAt === undefined ? {} : { expiresAt: nullableInstant(change.expiresAt) }),
           ...(change.credits === undefined ? {} : { credits: creditsJson(change.credits) }),
+          ...(change.ratelimits === undefined ? {} : { ratelimits: jsonb(change.ratelimits) }),
           updatedAt: instant(change.updatedAt),
         };
         checkStatus(changed);
@@ -961,6 +982,8 @@ export function openMemoryStore(): KeyplaneStore {
         }
         return outcome;
       }),
+
+    takeRateLimits: (takes, at) => run(() => limits.take(takes, at)),
 
     findKeyCredits: (id) => run(() => creditsParsed(tables.keys.get(uuid(id))?.credits ?? null)),
 
@@ -1131,6 +1154,7 @@ export function openMemoryStore(): KeyplaneStore {
           return 'duplicate_external_id' as const;
         }
         const meta = change.meta === undefined ? undefined : nullableJsonb(change.meta);
+        const ratelimits = change.ratelimits === undefined ? undefined : jsonb(change.ratelimits);
         const updatedAt = instant(change.updatedAt);
         // Written to the identity of the id given, as the SQL store writes: one found otherwise fails there too.
         const identityId = uuid(id);
@@ -1140,6 +1164,7 @@ export function openMemoryStore(): KeyplaneStore {
           ...row,
           ...(externalId === undefined ? {} : { externalId }),
           ...(meta === undefined ? {} : { meta }),
+          ...(ratelimits === undefined ? {} : { ratelimits }),
           updatedAt,
         };
         tables.writeIdentity(tx, row, changed);

@@ -38,6 +38,20 @@ export interface ApiKey {
   readonly roles: readonly KeyRole[];
   /** What verifications of the key may still spend; null: unlimited. */
   readonly credits: KeyCredits | null;
+  /** Its own named rate limits; a name of its identity's it holds too is its own. */
+  readonly ratelimits: readonly NamedRateLimit[];
+}
+
+/**
+ * At most `limit` verifications (counted by their cost) in each window of `durationMs`, counted
+ * for the key, or for every key of an identity together; `autoApply`: on every verification,
+ * not only those that name it.
+ */
+export interface NamedRateLimit {
+  readonly name: string;
+  readonly limit: number;
+  readonly durationMs: number;
+  readonly autoApply: boolean;
 }
 
 /** How a key's credits come back: to `amount`, at midnight UTC of each day, or of each month's `refillDay`. */
@@ -75,12 +89,14 @@ export interface Identity {
   readonly organizationId: string;
   readonly externalId: string;
   readonly meta: KeyMeta | null;
+  /** Named rate limits every key of the identity counts against together. */
+  readonly ratelimits: readonly NamedRateLimit[];
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
 
 /** An identity as a key carries it. */
-export type KeyIdentity = Pick<Identity, 'id' | 'externalId' | 'meta'>;
+export type KeyIdentity = Pick<Identity, 'id' | 'externalId' | 'meta' | 'ratelimits'>;
 
 export interface Application {
   readonly id: string;

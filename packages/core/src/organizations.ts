@@ -51,6 +51,7 @@ export class Organizations {
       externalId: null,
       roleIds: [],
       credits: null,
+      ratelimits: [],
     };
     // The new organization's log starts with its own creation, by the root credential.
     const inNewOrganization = { ...principal, organizationId: organization.id };

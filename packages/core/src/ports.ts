@@ -7,6 +7,7 @@ import type {
   KeyCredits,
   KeyMeta,
   KeyStatus,
+  NamedRateLimit,
   Organization,
   Role,
 } from './model.js';
@@ -38,7 +39,32 @@ export interface KeyChanges {
   readonly expiresAt?: Date | null;
   /** The key's credits from now on; null: unlimited. */
   readonly credits?: KeyCredits | null;
+  readonly ratelimits?: readonly NamedRateLimit[];
   readonly updatedAt: Date;
+}
+
+/** A cost counted against a named limit of a subject (`key:<id>` or `identity:<id>`). */
+export interface RateLimitTake {
+  readonly subject: string;
+  readonly name: string;
+  readonly limit: number;
+  readonly durationMs: number;
+  readonly cost: number;
+}
+
+/** How a limit stands after a take: what is left of its window, when it ends (epoch ms), whether it refused. */
+export interface RateLimitState {
+  readonly name: string;
+  readonly limit: number;
+  readonly remaining: number;
+  readonly reset: number;
+  readonly exceeded: boolean;
+}
+
+export interface RateLimitOutcome {
+  readonly admitted: boolean;
+  /** One for each take, in their order. */
+  readonly states: readonly RateLimitState[];
 }
 
 /**
@@ -79,6 +105,7 @@ export interface RoleChanges {
 export interface IdentityChanges {
   readonly externalId?: string;
   readonly meta?: KeyMeta | null;
+  readonly ratelimits?: readonly NamedRateLimit[];
   readonly updatedAt: Date;
 }
 
@@ -171,6 +198,11 @@ export interface KeyplaneStore extends KeyUsageStore {
    * and nothing any cache holds of it needs forgetting.
    */
   spendCredits(keyId: string, spending: CreditSpending): Promise<{ credits: KeyCredits; spent: boolean } | null>;
+  /**
+   * Counts `takes` in their current windows, all or none: none when any would pass its limit.
+   * Each answers how much of its window is left after this, and when the window ends.
+   */
+  takeRateLimits(takes: readonly RateLimitTake[], at: Date): Promise<RateLimitOutcome>;
   /** A key's credits as stored now; null when it is gone or has none. */
   findKeyCredits(keyId: string): Promise<KeyCredits | null>;
   /** Keys in creation order; with `after`/`before` a page of keyset pagination. */

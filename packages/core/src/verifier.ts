@@ -9,7 +9,8 @@ export type VerificationCode =
   | 'EXPIRED'
   | 'FORBIDDEN'
   | 'INSUFFICIENT_PERMISSIONS'
-  | 'USAGE_EXCEEDED';
+  | 'USAGE_EXCEEDED'
+  | 'RATE_LIMITED';
 
 /** One question a verification asks of a found key: the code that refuses it, or null when it passes. */
 export type VerificationCheck = (key: VerifiableKey, now: number) => Exclude<VerificationCode, 'VALID'> | null;

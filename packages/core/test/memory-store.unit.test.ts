@@ -37,6 +37,7 @@ async function newKey(store: KeyplaneStore, overrides: Partial<NewKey> = {}): Pr
     externalId: 'customer',
     roleIds: [],
     credits: null,
+    ratelimits: [],
     ...overrides,
   };
 }

@@ -46,6 +46,7 @@ function key(overrides: Partial<ApiKey> = {}): ApiKey {
     identity: null,
     roles: [],
     credits: null,
+    ratelimits: [],
     ...overrides,
   };
 }

@@ -320,6 +320,7 @@ export function withKeyCache(store: KeyplaneStore, options: KeyCacheOptions = {}
     // Credits are spent in the store and read from it: the cache holds what they are, never how many remain.
     spendCredits: touchesNothingCached('spendCredits'),
     findKeyCredits: touchesNothingCached('findKeyCredits'),
+    takeRateLimits: touchesNothingCached('takeRateLimits'),
     // Imported secrets may have been tried before: every instance forgets the digests it knew as naming no key.
     async importKeys(...args) {
       try {

@@ -19,6 +19,7 @@ import * as audit from './tables/audit-events.js';
 import * as countedKeys from './tables/counted-key-writes.js';
 import * as identities from './tables/identities.js';
 import * as organizations from './tables/organizations.js';
+import { takeRateLimits } from './tables/rate-limit-windows.js';
 import * as roles from './tables/roles.js';
 import * as settings from './tables/settings.js';
 
@@ -183,6 +184,7 @@ export function createKeyplaneStore(db: SqlDatabase): KeyplaneStore {
       return db.transaction((tx) => keys.spendCreditsLocked(tx, id, spending));
     },
     findKeyCredits: (id) => keys.findKeyCredits(db, id),
+    takeRateLimits: (takes, at) => takeRateLimits(db, takes, at),
 
     async recordKeyUsage(usage) {
       if (usage.length === 0) return;

@@ -166,6 +166,24 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
       alter table api_keys add column credits jsonb;
     `,
   },
+  {
+    version: 10,
+    name: 'named rate limits',
+    sql: `
+      alter table api_keys add column ratelimits jsonb not null default '[]'::jsonb;
+      alter table identities add column ratelimits jsonb not null default '[]'::jsonb;
+
+      -- One row per limit of a key (subject key:<id>) or an identity (identity:<id>): its current
+      -- window and what was counted in it.
+      create table rate_limit_windows (
+        subject text not null,
+        name text not null,
+        window_start bigint not null,
+        used bigint not null,
+        primary key (subject, name)
+      );
+    `,
+  },
 ];
 
 /** Serializes migrations of instances starting together on one database. */

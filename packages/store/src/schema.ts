@@ -1,4 +1,4 @@
-import type { AuditEvent, Grant, KeyStatus } from '@keyplane/core';
+import type { AuditEvent, Grant, KeyStatus, NamedRateLimit } from '@keyplane/core';
 import type { ColumnType, Generated } from 'kysely';
 
 /**
@@ -16,6 +16,7 @@ export interface Database {
   keyplane_instances: InstancesTable;
   roles: RolesTable;
   identities: IdentitiesTable;
+  rate_limit_windows: RateLimitWindowsTable;
   key_roles: KeyRolesTable;
 }
 
@@ -84,6 +85,8 @@ export interface ApiKeysTable {
   identity_id: string | null;
   /** Migration 9: `{remaining, refill: {interval, amount, refillDay} | null, refilledAt}`; null: unlimited. */
   credits: NullableJsonb<StoredCredits>;
+  /** Migration 10. */
+  ratelimits: JsonbWithDefault<readonly NamedRateLimit[]>;
 }
 
 /** A key's credits as kept in JSON: the time as ISO text. */
@@ -115,6 +118,16 @@ export interface IdentitiesTable {
   meta: NullableJsonb<Readonly<Record<string, unknown>>>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** Migration 10. */
+  ratelimits: JsonbWithDefault<readonly NamedRateLimit[]>;
+}
+
+/** Migration 10: the current window of each named limit of a key or identity. */
+interface RateLimitWindowsTable {
+  subject: string;
+  name: string;
+  window_start: string;
+  used: string;
 }
 
 /** Migration 8: the roles each key holds. */

@@ -90,6 +90,7 @@ async function insertKey(store: KeyplaneStore, secretHash: string): Promise<ApiK
       externalId: null,
       roleIds: [],
       credits: null,
+      ratelimits: [],
     },
     audit(organization.id, id, 'api_key.created'),
     1_000,

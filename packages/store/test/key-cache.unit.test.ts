@@ -30,6 +30,7 @@ function countingStore() {
     identity: null,
     roles: [],
     credits: null,
+    ratelimits: [],
   });
   const store = {
     async holdsImportedKeys() {

@@ -128,6 +128,7 @@ describe.each(KINDS)('the %s store', (kind) => {
       externalId: null,
       roleIds: [],
       credits: null,
+      ratelimits: [],
       ...overrides,
     };
   }
@@ -212,6 +213,70 @@ describe.each(KINDS)('the %s store', (kind) => {
       expect(await store.spendCredits(key.id, one)).toBeNull();
       expect(await store.spendCredits(randomUUID(), one)).toBeNull();
       expect(await store.findKeyCredits(randomUUID())).toBeNull();
+    });
+  });
+
+  describe('named rate limits', () => {
+    const at = new Date('2026-01-02T12:00:05.000Z');
+    const take = (subject: string, name: string, limit: number, cost = 1) => ({
+      subject,
+      name,
+      limit,
+      durationMs: 10_000,
+      cost,
+    });
+    const reset = Date.parse('2026-01-02T12:00:10.000Z');
+
+    it('admits exactly the limit however many take at once, and again in the next window', async () => {
+      const store = await open();
+      const subject = `key:${randomUUID()}`;
+      const outcomes = await Promise.all(
+        Array.from({ length: 30 }, () => store.takeRateLimits([take(subject, 'requests', 10)], at)),
+      );
+      const admitted = outcomes.filter((outcome) => outcome.admitted);
+      expect(admitted).toHaveLength(10);
+      expect(new Set(admitted.map((outcome) => outcome.states[0]?.remaining))).toEqual(
+        new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]),
+      );
+      expect(outcomes.find((outcome) => !outcome.admitted)?.states).toEqual([
+        { name: 'requests', limit: 10, remaining: 0, reset, exceeded: true },
+      ]);
+      const next = await store.takeRateLimits([take(subject, 'requests', 10)], new Date(reset));
+      expect(next).toEqual({
+        admitted: true,
+        states: [{ name: 'requests', limit: 10, remaining: 9, reset: reset + 10_000, exceeded: false }],
+      });
+    });
+
+    it('counts several limits all or none', async () => {
+      const store = await open();
+      const [key, identity] = [`key:${randomUUID()}`, `identity:${randomUUID()}`];
+      const both = [take(key, 'requests', 5), take(identity, 'tokens', 100, 60)];
+      expect((await store.takeRateLimits(both, at)).admitted).toBe(true);
+      const refused = await store.takeRateLimits(both, at);
+      expect(refused).toEqual({
+        admitted: false,
+        states: [
+          { name: 'requests', limit: 5, remaining: 4, reset, exceeded: false },
+          { name: 'tokens', limit: 100, remaining: 40, reset, exceeded: true },
+        ],
+      });
+      // The refused take counted nothing: four requests are left.
+      const requests = await Promise.all(
+        Array.from({ length: 6 }, () => store.takeRateLimits([take(key, 'requests', 5)], at)),
+      );
+      expect(requests.filter((outcome) => outcome.admitted)).toHaveLength(4);
+    });
+
+    it('refuses a cost over the limit without counting it, and admits a cost of nothing', async () => {
+      const store = await open();
+      const subject = `key:${randomUUID()}`;
+      expect((await store.takeRateLimits([take(subject, 'requests', 3, 4)], at)).states).toEqual([
+        { name: 'requests', limit: 3, remaining: 3, reset, exceeded: true },
+      ]);
+      expect((await store.takeRateLimits([take(subject, 'requests', 3, 0)], at)).admitted).toBe(true);
+      expect((await store.takeRateLimits([take(subject, 'requests', 3, 3)], at)).admitted).toBe(true);
+      expect(await store.takeRateLimits([], at)).toEqual({ admitted: true, states: [] });
     });
   });
 
@@ -634,7 +699,7 @@ describe.each(KINDS)('the %s store', (kind) => {
       try {
         if (kind === 'postgres') {
           const results = await Promise.all([migrate(db), migrate(db), migrate(db)]);
-          expect(results.flat().sort()).toEqual(MIGRATIONS.map((migration) => migration.version));
+          expect(results.flat().sort((a, b) => a - b)).toEqual(MIGRATIONS.map((migration) => migration.version));
           await createKeyplaneStore(db).ping();
           return;
         }
@@ -661,7 +726,7 @@ describe.each(KINDS)('the %s store', (kind) => {
       const first = await insert(store, await newKey(store, { externalId: 'cust-1', roleIds }));
       // Upper case before lower: the text order of the SQL store's databases (collation C).
       expect(first.roles.map((held) => held.name)).toEqual(['Zed', 'auditor']);
-      expect(first.identity).toEqual({ id: expect.any(String), externalId: 'cust-1', meta: null });
+      expect(first.identity).toEqual({ id: expect.any(String), externalId: 'cust-1', meta: null, ratelimits: [] });
       const second = await insert(store, await newKey(store, { secretHash: randomUUID(), externalId: 'cust-1' }));
       expect(second.identity?.id).toBe(first.identity?.id);
       expect((await store.findIdentity(organizationId, 'cust-1'))?.id).toBe(first.identity?.id);

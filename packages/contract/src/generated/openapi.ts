@@ -863,6 +863,31 @@ export interface components {
             };
         };
         /**
+         * @description At most `limit` verifications (counted by their cost) in each fixed window of
+         *     `durationMs`, counted for the key, or for every key of an identity together.
+         *     With `autoApply`, every verification counts against it; without, those that name it.
+         */
+        KeyplaneNamedRateLimit: {
+            name: string;
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            durationMs: number;
+            /** @description Whether every verification counts against it (false when omitted). */
+            autoApply?: boolean;
+        };
+        /** @description Named rate limits, at most 20, each name once. */
+        KeyplaneNamedRateLimits: components["schemas"]["KeyplaneNamedRateLimit"][];
+        /** @description Named rate limits, as they are held. */
+        KeyplaneShownNamedRateLimits: {
+            name: string;
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            durationMs: number;
+            autoApply: boolean;
+        }[];
+        /**
          * @description How credits come back: to `amount`, at midnight UTC of every day (`daily`) or of
          *     every month's `refillDay` (`monthly`; the month's last day when it is shorter), once
          *     per period however many instances verify, and once for a key idle through several.
@@ -925,6 +950,7 @@ export interface components {
             /** @description Name of the key. */
             name: string;
             credits?: components["schemas"]["KeyplaneCreditsRequest"];
+            ratelimits?: components["schemas"]["KeyplaneNamedRateLimits"];
             /**
              * Format: uuid
              * @description Application the key belongs to; the organization's default application when omitted.
@@ -968,6 +994,7 @@ export interface components {
             /** @description Name of the key. */
             name?: string;
             credits?: components["schemas"]["KeyplaneCreditsRequest"];
+            ratelimits?: components["schemas"]["KeyplaneNamedRateLimits"];
             permissions?: components["schemas"]["KeyplanePermissionList"];
             /** @description The roles the key holds from now on, by name, in place of those it holds; `null`, none. */
             roles?: components["schemas"]["KeyplaneRoleName"][] | null;
@@ -1052,6 +1079,7 @@ export interface components {
             identity: components["schemas"]["KeyplaneKeyIdentity"];
             /** @description What verifications of the key may still spend; `null` when unlimited. */
             credits: null | components["schemas"]["KeyplaneCredits"];
+            ratelimits: components["schemas"]["KeyplaneShownNamedRateLimits"];
         };
         /** @description A new API key, with its secret, shown only this once. */
         KeyplaneCreatedKey: components["schemas"]["KeyplaneKey"] & {
@@ -1100,6 +1128,18 @@ export interface components {
                 /** Format: int64 */
                 cost?: number;
             };
+            /**
+             * @description The named limits of the key (or of its identity) this verification counts against,
+             *     besides those applied to every verification, with its cost in each (1 when
+             *     omitted). A name the key and its identity lack counts nothing. Counted after every
+             *     other check passed; when any would pass its limit the key is `RATE_LIMITED` and
+             *     nothing is counted nor spent, credits included.
+             */
+            ratelimits?: {
+                name: string;
+                /** Format: int64 */
+                cost?: number;
+            }[];
         };
         /**
          * @description Outcome of a verification. `valid` and `code` are always present; the other
@@ -1114,10 +1154,11 @@ export interface components {
              *     `EXPIRED`: the key has expired. `FORBIDDEN`: the key has an IP allowlist that
              *     does not hold the `ip` given (or none was). `INSUFFICIENT_PERMISSIONS`: the key
              *     lacks what the permissions asked. `USAGE_EXCEEDED`: fewer credits remain than
-             *     the verification's cost (nothing was spent).
+             *     the verification's cost (nothing was spent). `RATE_LIMITED`: a named limit
+             *     would be passed (nothing was counted or spent).
              * @enum {string}
              */
-            code: "VALID" | "NOT_FOUND" | "DISABLED" | "EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_PERMISSIONS" | "USAGE_EXCEEDED";
+            code: "VALID" | "NOT_FOUND" | "DISABLED" | "EXPIRED" | "FORBIDDEN" | "INSUFFICIENT_PERMISSIONS" | "USAGE_EXCEEDED" | "RATE_LIMITED";
             /**
              * Format: uuid
              * @description Id of the key.
@@ -1149,6 +1190,21 @@ export interface components {
                 /** Format: int64 */
                 remaining: number;
             };
+            /** @description Each named limit the verification was counted against, as it stands after it. */
+            ratelimits?: {
+                name: string;
+                /** Format: int64 */
+                limit: number;
+                /** Format: int64 */
+                remaining: number;
+                /**
+                 * Format: int64
+                 * @description When the window ends (milliseconds since the epoch).
+                 */
+                reset: number;
+                /** @description Whether this limit refused the verification. */
+                exceeded: boolean;
+            }[];
         };
         KeyplaneRoleName: string;
         /** @description The identity the key belongs to; `null` when none. */
@@ -1197,11 +1253,13 @@ export interface components {
         KeyplaneIdentityRequest: {
             externalId: string;
             meta?: components["schemas"]["KeyplaneIdentityMeta"];
+            ratelimits?: components["schemas"]["KeyplaneNamedRateLimits"];
         };
         /** @description Body of the update-identity call; only the fields sent change. */
         KeyplaneIdentityUpdate: {
             externalId?: string;
             meta?: components["schemas"]["KeyplaneIdentityMeta"];
+            ratelimits?: components["schemas"]["KeyplaneNamedRateLimits"];
         };
         /** @description A customer of the platform, whose keys share its metadata. */
         KeyplaneIdentity: {
@@ -1211,6 +1269,7 @@ export interface components {
             meta: {
                 [key: string]: unknown;
             } | null;
+            ratelimits: components["schemas"]["KeyplaneShownNamedRateLimits"];
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -3230,7 +3289,8 @@ export interface operations {
                      *           "ipAllowlist": null,
                      *           "roles": [],
                      *           "identity": null,
-                     *           "credits": null
+                     *           "credits": null,
+                     *           "ratelimits": []
                      *         }
                      *       ],
                      *       "nextCursor": null
@@ -3274,7 +3334,15 @@ export interface operations {
                  *           "interval": "monthly",
                  *           "amount": 1000
                  *         }
-                 *       }
+                 *       },
+                 *       "ratelimits": [
+                 *         {
+                 *           "name": "requests",
+                 *           "limit": 100,
+                 *           "durationMs": 60000,
+                 *           "autoApply": true
+                 *         }
+                 *       ]
                  *     }
                  */
                 "application/json": components["schemas"]["KeyplaneKeyRequest"];
@@ -3316,7 +3384,15 @@ export interface operations {
                      *           "amount": 1000,
                      *           "refillDay": 1
                      *         }
-                     *       }
+                     *       },
+                     *       "ratelimits": [
+                     *         {
+                     *           "name": "requests",
+                     *           "limit": 100,
+                     *           "durationMs": 60000,
+                     *           "autoApply": true
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneCreatedKey"];
@@ -3372,7 +3448,8 @@ export interface operations {
                      *       "ipAllowlist": null,
                      *       "roles": [],
                      *       "identity": null,
-                     *       "credits": null
+                     *       "credits": null,
+                     *       "ratelimits": []
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3466,7 +3543,8 @@ export interface operations {
                      *       "ipAllowlist": null,
                      *       "roles": [],
                      *       "identity": null,
-                     *       "credits": null
+                     *       "credits": null,
+                     *       "ratelimits": []
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];
@@ -3999,7 +4077,8 @@ export interface operations {
                      *       "ipAllowlist": null,
                      *       "roles": [],
                      *       "identity": null,
-                     *       "credits": null
+                     *       "credits": null,
+                     *       "ratelimits": []
                      *     }
                      */
                     "application/json": components["schemas"]["KeyplaneKey"];

@@ -10,6 +10,7 @@ import type {
   KeyOrder,
   KeyQuery,
   KeyRole,
+  NamedRateLimit,
   NewKey,
   Rehash,
   Rotation,
@@ -42,6 +43,7 @@ export const KEY_COLUMNS = [
   'meta',
   'ip_allowlist',
   'credits',
+  'ratelimits',
 ] as const satisfies readonly (keyof ApiKeysTable)[];
 
 export type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof KEY_COLUMNS)[number]>;
@@ -51,7 +53,8 @@ export type KeyRow = Pick<Selectable<ApiKeysTable>, (typeof KEY_COLUMNS)[number]
  * by its own index. `api_keys` names the key's row in the statement.
  */
 export const KEY_RELATIONS = [
-  sql<KeyIdentity | null>`(select json_build_object('id', i.id, 'externalId', i.external_id, 'meta', i.meta)
+  sql<KeyIdentity | null>`(select json_build_object('id', i.id, 'externalId', i.external_id, 'meta', i.meta,
+      'ratelimits', i.ratelimits)
     from identities i where i.id = api_keys.identity_id)`.as('identity'),
   sql<KeyRole[]>`(select coalesce(json_agg(json_build_object('id', r.id, 'name', r.name, 'grants', r.grants)
     order by r.name), '[]'::json) from key_roles kr join roles r on r.id = kr.role_id where kr.key_id = api_keys.id)`.as(
@@ -84,6 +87,7 @@ export const toKey = (row: KeyRow & Partial<Relations>): ApiKey => ({
   identity: row.identity ?? null,
   roles: row.roles ?? [],
   credits: creditsFrom(row.credits),
+  ratelimits: row.ratelimits,
 });
 
 const creditsFrom = (stored: StoredCredits | null): KeyCredits | null =>
@@ -138,6 +142,7 @@ export const keyRow = (key: NewKey, identityId: string | null) => ({
   ip_allowlist: allowlistOf(key.ipAllowlist),
   identity_id: identityId,
   credits: creditsOf(key.credits),
+  ratelimits: jsonb<readonly NamedRateLimit[]>(key.ratelimits),
 });
 
 /** Inserts a key with neither identity nor roles (an organization's first key). */
@@ -229,6 +234,7 @@ export async function changeKey(
           : {}),
         ...(change.expiresAt !== undefined ? { expires_at: change.expiresAt } : {}),
         ...(change.credits !== undefined ? { credits: creditsOf(change.credits) } : {}),
+        ...(change.ratelimits !== undefined ? { ratelimits: jsonb<readonly NamedRateLimit[]>(change.ratelimits) } : {}),
         updated_at: change.updatedAt,
       })
       .returning(KEY_COLUMNS)

@@ -72,6 +72,7 @@ export async function insertKeyWithinQuota(
             'ip_allowlist',
             'identity_id',
             'credits',
+            'ratelimits',
           ])
           .expression((eb) =>
             eb
@@ -95,6 +96,7 @@ export async function insertKeyWithinQuota(
                 typed(key.ipAllowlist === null ? null : JSON.stringify(key.ipAllowlist), 'jsonb').as('ip_allowlist'),
                 typed(identityId, 'uuid').as('identity_id'),
                 typed(key.credits === null ? null : JSON.stringify(storedCredits(key.credits)), 'jsonb').as('credits'),
+                typed(JSON.stringify(key.ratelimits), 'jsonb').as('ratelimits'),
               ]),
           )
           .returning(KEY_COLUMNS),

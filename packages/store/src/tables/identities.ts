@@ -1,6 +1,6 @@
-import type { ApplicationQuery, Identity, IdentityChanges, KeyMeta } from '@keyplane/core';
+import type { ApplicationQuery, Identity, IdentityChanges, KeyMeta, NamedRateLimit } from '@keyplane/core';
 import type { Selectable } from 'kysely';
-import { builder, first, run } from '../query.js';
+import { builder, first, jsonb, run } from '../query.js';
 import type { IdentitiesTable } from '../schema.js';
 import type { SqlExecutor } from '../sql.js';
 import { metaOf } from './api-keys.js';
@@ -12,6 +12,7 @@ const COLUMNS = [
   'meta',
   'created_at',
   'updated_at',
+  'ratelimits',
 ] as const satisfies readonly (keyof IdentitiesTable)[];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -21,6 +22,7 @@ const toIdentity = (row: Selectable<IdentitiesTable>): Identity => ({
   organizationId: row.organization_id,
   externalId: row.external_id,
   meta: row.meta as KeyMeta | null,
+  ratelimits: row.ratelimits,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -39,6 +41,7 @@ export async function insertIdentity(tx: SqlExecutor, identity: Identity): Promi
         organization_id: identity.organizationId,
         external_id: identity.externalId,
         meta: metaOf(identity.meta),
+        ratelimits: jsonb<readonly NamedRateLimit[]>(identity.ratelimits),
         created_at: identity.createdAt,
         updated_at: identity.updatedAt,
       })
@@ -61,6 +64,7 @@ export async function ensureIdentity(
     organizationId,
     externalId,
     meta: null,
+    ratelimits: [],
     createdAt: now,
     updatedAt: now,
   });
@@ -118,6 +122,7 @@ export async function changeIdentity(tx: SqlExecutor, organizationId: string, id
       .set({
         ...(change.externalId !== undefined ? { external_id: change.externalId } : {}),
         ...(change.meta !== undefined ? { meta: metaOf(change.meta) } : {}),
+        ...(change.ratelimits !== undefined ? { ratelimits: jsonb<readonly NamedRateLimit[]>(change.ratelimits) } : {}),
         updated_at: change.updatedAt,
       })
       .returning(COLUMNS),

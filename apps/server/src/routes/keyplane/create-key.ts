@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
-import { accessOf, creditsRequest, Key, KeyRequest, toKey } from './keys.js';
+import { accessOf, creditsRequest, Key, KeyRequest, namedLimitsOf, toKey } from './keys.js';
 import { problems } from './schemas.js';
 
 const route = createRoute({
@@ -28,6 +28,7 @@ export const createKey = defineOperation(route, async (c) => {
     roles: body.roles ?? [],
     externalId: body.externalId ?? null,
     credits: creditsRequest(body.credits ?? null),
+    ratelimits: namedLimitsOf(body.ratelimits ?? []),
     ...(body.prefix === undefined ? {} : { prefix: body.prefix }),
     ...(applicationId === undefined ? {} : { applicationId }),
   });

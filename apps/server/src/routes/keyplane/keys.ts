@@ -10,6 +10,8 @@ import {
   type KeyCredits,
   MAX_ALLOWLIST_ENTRIES,
   MAX_CREDITS,
+  MAX_NAMED_LIMITS,
+  type NamedRateLimit,
   normalizeGrants,
   parsePermission,
   UNRESTRICTED,
@@ -106,9 +108,34 @@ export const ExternalId = storedText(255).min(1);
 
 const RoleNames = z.array(RoleName).max(50);
 
+const NamedRateLimitRequest = z.object({
+  name: RoleName,
+  limit: CreditCount.min(1),
+  durationMs: z.number().int().min(1_000).max(86_400_000),
+  autoApply: z.boolean().optional(),
+});
+
+/** Named rate limits of a key or an identity, each name once. */
+export const NamedRateLimits = z
+  .array(NamedRateLimitRequest)
+  .max(MAX_NAMED_LIMITS)
+  .refine((limits) => new Set(limits.map((limit) => limit.name)).size === limits.length, 'Each name at most once.');
+
+/** Named limits as a key or an identity is given them. */
+export const namedLimitsOf = (limits: z.output<typeof NamedRateLimits>): NamedRateLimit[] =>
+  limits.map(({ autoApply = false, ...limit }) => ({ ...limit, autoApply }));
+
+/** Named limits as keyplane shows them. */
+export const ShownNamedRateLimits = z.array(
+  z.object({ name: z.string(), limit: z.number().int(), durationMs: z.number().int(), autoApply: z.boolean() }),
+);
+
+export const shownNamedLimits = (limits: readonly NamedRateLimit[]) => limits.map((limit) => ({ ...limit }));
+
 export const KeyRequest = z.object({
   name: storedText(255).min(1),
   credits: Credits.optional(),
+  ratelimits: NamedRateLimits.optional(),
   applicationId: resourceId.optional(),
   permissions: PermissionList.optional(),
   roles: RoleNames.optional(),
@@ -123,6 +150,7 @@ export const KeyRequest = z.object({
 export const KeyUpdate = z.object({
   name: storedText(255).min(1).optional(),
   credits: Credits.optional(),
+  ratelimits: NamedRateLimits.optional(),
   permissions: PermissionList.optional(),
   roles: RoleNames.nullable().optional(),
   externalId: ExternalId.nullable().optional(),
@@ -150,6 +178,7 @@ export const Key = z.object({
     .object({ identityId: z.uuid(), externalId: z.string(), meta: z.record(z.string(), z.unknown()).nullable() })
     .nullable(),
   credits: ShownCredits.nullable(),
+  ratelimits: ShownNamedRateLimits,
 });
 
 /** A key's identity as keyplane shows it. */
@@ -185,5 +214,6 @@ export function toKey(key: ApiKey): z.output<typeof Key> {
     roles: key.roles.map((role) => role.name),
     identity: identityOf(key),
     credits: key.credits && shownCredits(key.credits),
+    ratelimits: shownNamedLimits(key.ratelimits),
   };
 }

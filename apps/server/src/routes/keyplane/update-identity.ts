@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
 import { IdentityBody, IdentityUpdate, identityParams, toIdentity } from './identities.js';
+import { namedLimitsOf } from './keys.js';
 import { problems } from './schemas.js';
 
 const route = createRoute({
@@ -15,10 +16,11 @@ const route = createRoute({
 });
 
 export const updateIdentity = defineOperation(route, async (c) => {
-  const { externalId, meta } = c.req.valid('json');
+  const { externalId, meta, ratelimits } = c.req.valid('json');
   const updated = await c.get('keyplane').updateIdentity(c.get('principal'), c.req.valid('param').identity, {
     ...(externalId === undefined ? {} : { externalId }),
     ...(meta === undefined ? {} : { meta }),
+    ...(ratelimits === undefined ? {} : { ratelimits: namedLimitsOf(ratelimits) }),
   });
   return updated.ok ? { status: 200, body: toIdentity(updated.value) } : updated;
 });

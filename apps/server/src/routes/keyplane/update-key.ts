@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { defineOperation } from '../../http/operation.js';
 import { jsonRequestBody, withJson } from '../../http/responses.js';
-import { accessOf, creditsRequest, Key, KeyUpdate, keyIdParams, toKey } from './keys.js';
+import { accessOf, creditsRequest, Key, KeyUpdate, keyIdParams, namedLimitsOf, toKey } from './keys.js';
 import { problems } from './schemas.js';
 
 const route = createRoute({
@@ -13,10 +13,12 @@ const route = createRoute({
 
 /** Only the fields sent change; `permissions` replaces the whole list. */
 export const updateKey = defineOperation(route, async (c) => {
-  const { name, permissions, enabled, expiresAt, meta, ipAllowlist, roles, externalId, credits } = c.req.valid('json');
+  const { name, permissions, enabled, expiresAt, meta, ipAllowlist, roles, externalId, credits, ratelimits } =
+    c.req.valid('json');
   const updated = await c.get('keyplane').updateKey(c.get('principal'), c.req.valid('param').keyId, {
     ...(name === undefined ? {} : { name }),
     ...(credits === undefined ? {} : { credits: creditsRequest(credits) }),
+    ...(ratelimits === undefined ? {} : { ratelimits: namedLimitsOf(ratelimits) }),
     ...(meta === undefined ? {} : { meta }),
     ...(ipAllowlist === undefined ? {} : { ipAllowlist }),
     ...(roles === undefined ? {} : { roles: roles ?? [] }),

@@ -3,6 +3,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import {
   allOf,
   type Grant,
+  MAX_NAMED_LIMITS,
   MAX_PERMISSION_QUERY_LENGTH,
   ok,
   type PermissionQuery,
@@ -36,6 +37,11 @@ const route = createRoute({
         tags: z.array(storedText(128)).max(10).optional(),
         // What the verification spends of a key with credits.
         credits: z.object({ cost: CreditCount.optional() }).optional(),
+        // The named limits it counts against besides those applied to every verification.
+        ratelimits: z
+          .array(z.object({ name: z.string().min(1).max(64), cost: CreditCount.optional() }))
+          .max(MAX_NAMED_LIMITS)
+          .optional(),
       }),
     ),
   },
@@ -52,6 +58,7 @@ const route = createRoute({
           'FORBIDDEN',
           'INSUFFICIENT_PERMISSIONS',
           'USAGE_EXCEEDED',
+          'RATE_LIMITED',
         ]),
         keyId: z.uuid().optional(),
         applicationId: z.uuid().optional(),
@@ -62,6 +69,17 @@ const route = createRoute({
         identity: Key.shape.identity.optional(),
         roles: z.array(z.string()).optional(),
         credits: z.object({ remaining: z.number().int() }).optional(),
+        ratelimits: z
+          .array(
+            z.object({
+              name: z.string(),
+              limit: z.number().int(),
+              remaining: z.number().int(),
+              reset: z.number().int(),
+              exceeded: z.boolean(),
+            }),
+          )
+          .optional(),
       }),
     ),
     ...problems([400, 401, 403, 415]),
@@ -83,7 +101,7 @@ function readQuery(text: string): Result<PermissionQuery> {
 
 /** The hot path of a platform checking its customers' keys. */
 export const verifyKey = defineOperation(route, async (c) => {
-  const { key: secret, permissions = [], ip, credits } = c.req.valid('json');
+  const { key: secret, permissions = [], ip, credits, ratelimits } = c.req.valid('json');
   const required =
     typeof permissions === 'string'
       ? readQuery(permissions)
@@ -93,9 +111,10 @@ export const verifyKey = defineOperation(route, async (c) => {
     permissions: required.value,
     ...(ip === undefined ? {} : { ip }),
     ...(credits?.cost === undefined ? {} : { cost: credits.cost }),
+    ...(ratelimits === undefined ? {} : { ratelimits }),
   });
   if (!verified.ok) return verified;
-  const { valid, code, key, creditsRemaining } = verified.value;
+  const { valid, code, key, creditsRemaining, ratelimits: counted } = verified.value;
   c.get('metrics')?.verifications.inc({ code });
   const compiled = key ? verifiable(key) : null;
   return {
@@ -115,6 +134,7 @@ export const verifyKey = defineOperation(route, async (c) => {
             identity: identityOf(key),
             roles: [...compiled.roleNames],
             ...(creditsRemaining === undefined ? {} : { credits: { remaining: creditsRemaining } }),
+            ...(counted === undefined ? {} : { ratelimits: counted.map((state) => ({ ...state })) }),
           }
         : { valid, code },
   };
