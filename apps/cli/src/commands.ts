@@ -85,6 +85,26 @@ function refillOf(value: string): Refill | null {
   };
 }
 
+type NamedLimit = Schemas['KeyplaneNamedRateLimit'];
+
+/** `NAME:LIMIT:DURATION_MS[:auto]`, gathered as the option repeats. */
+function collectLimit(value: string, previous: NamedLimit[] = []): NamedLimit[] {
+  const [name = '', limit, durationMs, auto, ...rest] = value.split(':');
+  const count = Number(limit);
+  const duration = Number(durationMs);
+  const valid =
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(name) &&
+    Number.isSafeInteger(count) &&
+    count >= 1 &&
+    Number.isInteger(duration) &&
+    duration >= 1_000 &&
+    duration <= 86_400_000 &&
+    (auto === undefined || auto === 'auto') &&
+    rest.length === 0;
+  if (!valid) throw new InvalidArgumentError('expected NAME:LIMIT:DURATION_MS[:auto], DURATION_MS 1000 to 86400000');
+  return [...previous, { name, limit: count, durationMs: duration, autoApply: auto === 'auto' }];
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -371,6 +391,30 @@ export function registerCommands(program: Command): void {
       },
     );
   keys
+    .command('limits <id>')
+    .description("a key's named rate limits; with --limit or --none, in place of those it has")
+    .addOption(
+      new Option('--limit <limit>', 'NAME:LIMIT:DURATION_MS, with :auto to count every verification (repeatable)')
+        .argParser(collectLimit)
+        .conflicts('none'),
+    )
+    .option('--none', 'no named limits')
+    .action(async (id: string, options: { limit?: NamedLimit[]; none?: boolean }, command: Command) => {
+      const c = context(command);
+      const replacing = options.none ? [] : options.limit;
+      const key = replacing
+        ? await keyplane.updateKey(c.bearer, id, { ratelimits: replacing })
+        : await keyplane.getKey(c.bearer, id);
+      c.output.result({ keyId: id, ratelimits: key.ratelimits }, () =>
+        c.output.line(
+          table(
+            ['name', 'limit', 'per (ms)', 'every verification'],
+            key.ratelimits.map((limit) => [limit.name, limit.limit, limit.durationMs, limit.autoApply ? 'yes' : 'no']),
+          ),
+        ),
+      );
+    });
+  keys
     .command('revoke <id>')
     .description('revoke (delete) a key: it stops working at once')
     .addOption(applicationOption())
@@ -403,6 +447,13 @@ export function registerCommands(program: Command): void {
             permissions: verdict.permissions === null ? ['(unrestricted)'] : verdict.permissions,
             expires: verdict.expiresAt === null ? 'never' : verdict.expiresAt,
             ...(verdict.credits ? { 'credits left': verdict.credits.remaining } : {}),
+            ...(verdict.ratelimits
+              ? {
+                  limits: verdict.ratelimits.map(
+                    (limit) => `${limit.name} ${limit.remaining}/${limit.limit}${limit.exceeded ? ' (exceeded)' : ''}`,
+                  ),
+                }
+              : {}),
           }),
         ),
       );

@@ -185,6 +185,34 @@ describe('keyplane (the CLI)', { timeout: 300_000 }, () => {
     expect(await json(['verify', created.key])).toMatchObject({ valid: true, code: 'VALID' });
   });
 
+  it('shows and sets a key’s named rate limits, which its verifications count against', async () => {
+    const created = await json<{ id: string; key: string }>(['keys', 'create', 'limited']);
+    expect(await json(['keys', 'limits', created.id])).toEqual({ keyId: created.id, ratelimits: [] });
+    const set = await keyplane([
+      'keys',
+      'limits',
+      created.id,
+      '--limit',
+      'all:1:60000:auto',
+      '--limit',
+      'search:5:1000',
+    ]);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/^all\s+1\s+60000\s+yes$/m);
+    expect(set.stdout).toMatch(/^search\s+5\s+1000\s+no$/m);
+    const counted = await keyplane(['verify', created.key]);
+    expect(counted.code).toBe(0);
+    expect(counted.stdout).toMatch(/^limits\s+all 0\/1$/m);
+    const limited = await keyplane(['verify', created.key, '--json']);
+    expect(limited.code).toBe(6);
+    expect(JSON.parse(limited.stdout)).toMatchObject({ valid: false, code: 'RATE_LIMITED' });
+    const unreadable = await keyplane(['keys', 'limits', created.id, '--limit', 'all:1:10']);
+    expect(unreadable.code).not.toBe(0);
+    expect(unreadable.stderr).toContain('NAME:LIMIT:DURATION_MS');
+    expect(await json(['keys', 'limits', created.id, '--none'])).toEqual({ keyId: created.id, ratelimits: [] });
+    expect((await keyplane(['verify', created.key])).code).toBe(0);
+  });
+
   it('shows, creates and lists applications', async () => {
     const created = await json<{ id: string }>(['applications', 'create', 'billing', '--description', 'invoices']);
     expect(await json(['apps', 'show', created.id])).toMatchObject({ name: 'billing', description: 'invoices' });

@@ -189,8 +189,11 @@ export const MIGRATIONS: readonly { readonly version: number; readonly name: str
 /** Serializes migrations of instances starting together on one database. */
 const MIGRATION_LOCK = 'select pg_advisory_xact_lock(7411736505312460801)';
 
-/** Applies the migrations this database lacks; safe when several instances start at once. */
-export async function migrate(db: SqlDatabase): Promise<number[]> {
+/**
+ * Applies the migrations this database lacks; safe when several instances start at once.
+ * `migrations`: those of a version, first ones of `MIGRATIONS` (an earlier release's, in tests of upgrades).
+ */
+export async function migrate(db: SqlDatabase, migrations: typeof MIGRATIONS = MIGRATIONS): Promise<number[]> {
   await db.transaction(async (tx) => {
     await tx.query(MIGRATION_LOCK);
     await tx.exec(`
@@ -201,7 +204,7 @@ export async function migrate(db: SqlDatabase): Promise<number[]> {
       )`);
   });
   const newlyApplied: number[] = [];
-  for (const migration of MIGRATIONS) {
+  for (const migration of migrations) {
     const applied = await db.transaction(async (tx) => {
       await tx.query(MIGRATION_LOCK);
       const done = await run(
