@@ -41,7 +41,10 @@ interface Fixtures {
   verifyKey: string;
   /** A key with permissions and an IP allowlist, verified with a permission query and an address. */
   fencedKey: string;
-  /** A key with more credits than any run spends: every verification of it spends one. */
+  /**
+   * A key with more credits than any run spends and two named limits no run reaches, one of
+   * them its identity's: every verification of it spends a credit and counts against both.
+   */
   meteredKey: string;
   readKeyId: string;
   shallowCursor: string;
@@ -108,10 +111,19 @@ async function prepare(backend: Backend, count: number): Promise<Prepared> {
     ipAllowlist: [...Array.from({ length: 19 }, (_, index) => `10.${index}.0.0/16`), '203.0.113.0/24'],
   });
   if (!fenced.ok) throw new Error('could not create the fenced bench key');
+  const unreached = (name: string) => ({ name, limit: 1_000_000_000_000, durationMs: 86_400_000, autoApply: true });
+  const plan = await keyplane.createIdentity(admin.value, {
+    externalId: 'metered customer',
+    meta: null,
+    ratelimits: [unreached('plan')],
+  });
+  if (!plan.ok) throw new Error('could not create the metered identity');
   const metered = await keyplane.createKey(admin.value, {
     name: 'metered',
     access: UNRESTRICTED,
+    externalId: 'metered customer',
     credits: { remaining: 1_000_000_000_000, refill: null },
+    ratelimits: [unreached('requests')],
   });
   if (!metered.ok) throw new Error('could not create the metered bench key');
 
@@ -264,7 +276,7 @@ function scenarios(fixtures: Fixtures): Record<string, Load> {
         permissions: 'invoices.read AND (invoices.write OR admin.all)',
       }),
     },
-    'key verification spending a credit': {
+    'key verification with credits and two named limits': {
       method: 'POST',
       path: '/v1/keys/verify',
       headers: json(fixtures.adminKey),
@@ -563,7 +575,7 @@ function report(rows: Row[], memory: Record<string, Memory>): string {
     const verify = find(backend, small, 'key verification');
     const verifyNode = find(backend, small, 'key verification (against node:http)');
     const verifyAsked = find(backend, small, 'key verification with a permission query and an IP allowlist');
-    const verifySpending = find(backend, small, 'key verification spending a credit');
+    const verifySpending = find(backend, small, 'key verification with credits and two named limits');
     const read = find(backend, small, 'authenticated read');
     const verifyLarge = find(backend, large, 'key verification');
     const remove = find(backend, small, 'authenticated delete (with creates to refill)');
@@ -590,7 +602,11 @@ function report(rows: Row[], memory: Record<string, Memory>): string {
     }
     if (verify && verifySpending) {
       const ratio = verifySpending.keyplane.rps / verify.keyplane.rps;
-      targets.push(['verification spending a credit ≥ 0.8× plain verification', fmt(ratio, 2), ratio >= 0.8]);
+      targets.push([
+        'verification with credits and two named limits ≥ 0.8× plain verification',
+        fmt(ratio, 2),
+        ratio >= 0.8,
+      ]);
     }
     if (remove?.bare) {
       const ratio = remove.keyplane.rps / remove.bare.rps;
@@ -682,11 +698,12 @@ const WHY_MISSED = [
   '  to plan than two plain inserts. On PostgreSQL each write keeps a transaction of its own: grouping',
   '  organizations’ writes would take their row locks in arrival order, and instances could deadlock.',
   '  With the HTTP work above, that makes two to three times the CPU per request.',
-  '- **Spending a credit is a write to the store on every verification.** The spend is one statement that',
-  '  holds the key’s row only while the store changes it, so it is exact across instances, but each',
-  '  verification of a key with credits waits for that statement, and the row serializes them: on PostgreSQL',
-  '  a round trip, on the embedded store a statement run on the event loop. Leasing each instance a share',
-  '  of a key’s credits to spend in memory, handed back when idle, would take the store off the common',
+  '- **Credits and named limits are writes to the store on every verification.** Each spend or count is one',
+  '  statement that holds its row only while the store changes it, so they are exact across instances, but a',
+  '  verification of a key with credits and two limits waits for three of them (two limits in one',
+  '  transaction, then the credit), and each row serializes them: on PostgreSQL round trips, on the embedded',
+  '  store statements run on the event loop. Leasing each instance a share of a key’s credits and of each',
+  '  window’s allowance, spent in memory and handed back when idle, would take the store off the common',
   '  verification; it is not built yet.',
   '- **One tenant beside another on the embedded store.** The embedded engine runs each query on the event',
   '  loop. Lists take turns per organization, so a neighbour’s loop holds at most one list query at a time,',

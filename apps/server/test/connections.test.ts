@@ -137,4 +137,18 @@ describe('connections kept alive', () => {
       connection.close();
     }
   });
+
+  it('answers a client that declares a body and never sends it, within seconds', async () => {
+    const connection = await openConnection(harness.baseUrl);
+    try {
+      await connection.write(request('/v1/keys/verify', { Authorization: 'Bearer kp_wrong-key' }, 'x'.repeat(64)));
+      const started = Date.now();
+      const { statuses } = await connection.read(1);
+      expect(statuses).toEqual([401]);
+      // Not Node's five minutes for a request: the ten seconds an unneeded body is waited for.
+      expect(Date.now() - started).toBeLessThan(120_000);
+    } finally {
+      connection.close();
+    }
+  });
 });

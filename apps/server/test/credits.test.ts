@@ -132,4 +132,41 @@ describe.each(SETUPS)('credits of keyplane keys over $name', (setup) => {
     expect(await getCredits(keyId)).toEqual({ remaining: 3, refill: null });
     expect((await change('00000000-0000-4000-8000-000000000000', 'set', 1)).status).toBe(404);
   });
+
+  it('lets api_keys.update take credits away, and only what creating needs give more', async () => {
+    const made = await call('POST', '/v1/keys', '/v1/keys', {
+      name: 'editor',
+      permissions: ['api_keys.update', 'api_keys.read'],
+    });
+    const editorKey = (made.body as { key: string }).key;
+    const as = async (method: string, path: string, body: unknown) =>
+      (
+        await harness.fetch(path, {
+          method,
+          headers: { Authorization: `Bearer ${editorKey}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify(body),
+        })
+      ).status;
+    const { keyId } = await createKey({ remaining: 10, refill: { interval: 'monthly', amount: 10 } });
+    const path = `/v1/keys/${keyId}`;
+    expect(await as('POST', `${path}/credits`, { operation: 'decrement', value: 2 })).toBe(200);
+    expect(await as('POST', `${path}/credits`, { operation: 'set', value: 5 })).toBe(200);
+    expect(await as('PATCH', path, { credits: { remaining: 4, refill: { interval: 'monthly', amount: 5 } } })).toBe(
+      200,
+    );
+    for (const [method, target, body] of [
+      ['POST', `${path}/credits`, { operation: 'increment', value: 1 }],
+      ['POST', `${path}/credits`, { operation: 'set', value: 9 }],
+      ['PATCH', path, { credits: null }],
+      ['PATCH', path, { credits: { remaining: 5, refill: { interval: 'monthly', amount: 5 } } }],
+      ['PATCH', path, { credits: { remaining: 4, refill: { interval: 'monthly', amount: 6 } } }],
+      ['PATCH', path, { credits: { remaining: 4, refill: { interval: 'daily', amount: 5 } } }],
+    ] as const) {
+      expect(await as(method, target, body), JSON.stringify(body)).toBe(403);
+    }
+    expect(await getCredits(keyId)).toEqual({ remaining: 4, refill: { interval: 'monthly', amount: 5, refillDay: 1 } });
+    // Counting credits where none were counted takes power away.
+    const unlimited = await createKey(null);
+    expect(await as('POST', `/v1/keys/${unlimited.keyId}/credits`, { operation: 'set', value: 3 })).toBe(200);
+  });
 });

@@ -151,4 +151,45 @@ describe.each(SETUPS)('named rate limits of keyplane keys over $name', (setup) =
       ratelimits: [{ remaining: 1 }],
     });
   });
+
+  it('lets api_keys.update tighten limits, and only what creating needs loosen them', async () => {
+    const made = await call('POST', '/v1/keys', '/v1/keys', {
+      name: 'editor',
+      permissions: ['api_keys.update', 'api_keys.read'],
+    });
+    const editorKey = (made.body as { key: string }).key;
+    const patch = async (keyId: string, ratelimits: unknown) =>
+      (
+        await harness.fetch(`/v1/keys/${keyId}`, {
+          method: 'PATCH',
+          headers: { Authorization: `Bearer ${editorKey}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ ratelimits }),
+        })
+      ).status;
+    const { keyId } = await createKey({ ratelimits: [perMinute('a', 10, true)] });
+    expect(await patch(keyId, [perMinute('a', 5, true), perMinute('b', 1)])).toBe(200);
+    for (const looser of [
+      [],
+      [perMinute('a', 6, true)],
+      [perMinute('a', 5, false)],
+      [{ ...perMinute('a', 5, true), durationMs: 30_000 }],
+      [perMinute('b', 1)],
+    ]) {
+      expect(await patch(keyId, looser), JSON.stringify(looser)).toBe(403);
+    }
+    const kept = await call('GET', `/v1/keys/${keyId}`, '/v1/keys/{keyId}');
+    expect(kept.body.ratelimits).toEqual([
+      { name: 'a', limit: 5, durationMs: 60_000, autoApply: true },
+      { name: 'b', limit: 1, durationMs: 60_000, autoApply: false },
+    ]);
+  });
+
+  it('refuses a verification naming a limit twice', async () => {
+    const { key } = await createKey({ ratelimits: [perMinute('requests', 2)] });
+    const refused = await call('POST', '/v1/keys/verify', '/v1/keys/verify', {
+      key,
+      ratelimits: [{ name: 'requests' }, { name: 'requests', cost: 0 }],
+    });
+    expect(refused.status).toBe(400);
+  });
 });

@@ -71,6 +71,28 @@ export function changeCredits(
   return { ok: true, credits: { ...current, remaining } };
 }
 
+/**
+ * Whether credits given in place of `current` let a key be verified more: none counted any more,
+ * more remaining than stand now, or a refill it had not, larger, or more often.
+ */
+export function liftsCredits(
+  current: KeyCredits | null,
+  next: { readonly remaining: number; readonly refill: CreditRefill | null } | null,
+  at: Date,
+): boolean {
+  if (current === null) return false;
+  if (next === null) return true;
+  const standing = creditsAt(current, at);
+  if (next.remaining > standing.remaining) return true;
+  if (next.refill === null) return false;
+  const before = current.refill;
+  return (
+    before === null ||
+    next.refill.amount > before.amount ||
+    (next.refill.interval === 'daily' && before.interval === 'monthly')
+  );
+}
+
 /** A key with its credits as they stand at `at` (a refill due since they were written, done). */
 export const withCreditsAt = (key: ApiKey, at: Date): ApiKey =>
   key.credits === null ? key : { ...key, credits: creditsAt(key.credits, at) };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type CreditOperation, changeCredits, withCreditsAt, withStoredCredits } from './credits.js';
+import { type CreditOperation, changeCredits, liftsCredits, withCreditsAt, withStoredCredits } from './credits.js';
 import { auditEvent, type DomainContext, escalation, isCanonicalId, notFound, requirePermission } from './domain.js';
 import { describeSecret, generateSecret, importedDigest } from './key-format.js';
 import type {
@@ -15,6 +15,7 @@ import type {
   Principal,
   Role,
 } from './model.js';
+import { loosensLimits } from './named-limits.js';
 import { badCursor, cursorAfter, invalidPagination, type Position, positionOf } from './pagination.js';
 import { type Access, covers } from './permissions.js';
 import type { KeyChanges, KeyOrder, NewKey } from './ports.js';
@@ -113,7 +114,8 @@ function addedAccess(current: Access, next: Access): Access {
  */
 function revives(
   current: ApiKey,
-  update: { status?: KeyStatus; expiresAt?: Date | null; ipAllowlist?: readonly string[] | null },
+  update: Pick<KeyUpdate, 'status' | 'expiresAt' | 'ipAllowlist' | 'credits' | 'ratelimits'>,
+  at: Date,
 ): boolean {
   const enables = update.status === 'enabled' && current.status === 'disabled';
   const extendsExpiry =
@@ -125,7 +127,11 @@ function revives(
     update.ipAllowlist !== undefined &&
     current.ipAllowlist !== null &&
     (update.ipAllowlist === null || update.ipAllowlist.some((entry) => !current.ipAllowlist?.includes(entry)));
-  return enables || extendsExpiry || widens;
+  // So does letting it be verified more: more credits, or looser limits.
+  const meters =
+    (update.credits !== undefined && liftsCredits(current.credits, update.credits, at)) ||
+    (update.ratelimits !== undefined && loosensLimits(current.ratelimits, update.ratelimits));
+  return enables || extendsExpiry || widens || meters;
 }
 
 /** The access a key would have with this access of its own and these roles. */
@@ -363,6 +369,10 @@ export class Keys {
     const updated = await this.#context.store.updateKey(principal.organizationId, id, (current) => {
       const changed = changeCredits(current.credits, operation, value, now);
       if (!changed.ok) return fail('conflict', changed.message);
+      if (liftsCredits(current.credits, changed.credits, now)) {
+        const refused = requirePermission(principal, 'api_keys', 'create', id);
+        if (refused) return fail('forbidden', 'Raising a key’s credits needs api_keys.create.');
+      }
       return {
         change: { credits: changed.credits, updatedAt: now },
         audit: auditEvent(this.#context, principal, 'api_key.updated', id, {
@@ -402,12 +412,12 @@ export class Keys {
       if (access && !covers(principal.access, addedAccess(current.access, access))) return escalation();
       const addedRoles = roles?.value.filter((role) => !current.roles.some((held) => held.id === role.id)) ?? [];
       if (!covers(principal.access, accessWith({ restricted: true, grants: [] }, addedRoles))) return escalation();
-      if (revives(current, update)) {
+      if (revives(current, update, now)) {
         const refused = requirePermission(principal, 'api_keys', 'create', id);
         if (refused) {
           return fail(
             'forbidden',
-            'Re-enabling a key, extending its expiry or widening its allowlist needs api_keys.create.',
+            'Re-enabling a key, extending its expiry, widening its allowlist, or raising its credits or limits needs api_keys.create.',
           );
         }
         if (!covers(principal.access, next)) return escalation();

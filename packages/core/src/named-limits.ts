@@ -10,6 +10,22 @@ export interface AskedLimit {
   readonly cost?: number | undefined;
 }
 
+/**
+ * Whether limits given in place of `current` let a key be verified more: one of them gone, or
+ * kept with a higher limit, a shorter window, or no longer counting every verification.
+ */
+export function loosensLimits(current: readonly NamedRateLimit[], next: readonly NamedRateLimit[]): boolean {
+  return current.some((held) => {
+    const kept = next.find((limit) => limit.name === held.name);
+    return (
+      kept === undefined ||
+      kept.limit > held.limit ||
+      kept.durationMs < held.durationMs ||
+      (held.autoApply && !kept.autoApply)
+    );
+  });
+}
+
 /** The fixed window of `durationMs` holding `at`: its start and its end (epoch ms). */
 export function windowOf(durationMs: number, at: number): { start: number; reset: number } {
   const start = Math.floor(at / durationMs) * durationMs;
@@ -50,9 +66,12 @@ export class LocalRateLimits {
     this.#sweep(now);
     const current = takes.map((take) => {
       const window = windowOf(take.durationMs, now);
-      const known = this.#windows.get(counterOf(take));
-      const used = known && known.start >= window.start ? known.used : 0;
-      const start = known && known.start > window.start ? known.start : window.start;
+      const stored = this.#windows.get(counterOf(take));
+      // As the SQL store counts: in this window or the next, never one further off.
+      const known =
+        stored && stored.start >= window.start && stored.start <= window.start + take.durationMs ? stored : undefined;
+      const used = known ? known.used : 0;
+      const start = known ? known.start : window.start;
       return { take, used, start, reset: start + take.durationMs };
     });
     const admitted = current.every(({ take, used }) => used + take.cost <= take.limit);

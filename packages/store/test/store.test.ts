@@ -268,6 +268,22 @@ describe.each(KINDS)('the %s store', (kind) => {
       expect(requests.filter((outcome) => outcome.admitted)).toHaveLength(4);
     });
 
+    it('counts in the next window for a clock a little ahead, and lets none far ahead hold a limit shut', async () => {
+      const store = await open();
+      const [near, far] = [`key:${randomUUID()}`, `key:${randomUUID()}`];
+      const ahead = (windows: number) => new Date(at.getTime() + windows * 10_000);
+      expect((await store.takeRateLimits([take(near, 'requests', 1)], ahead(1))).admitted).toBe(true);
+      expect(await store.takeRateLimits([take(near, 'requests', 1)], at)).toEqual({
+        admitted: false,
+        states: [{ name: 'requests', limit: 1, remaining: 0, reset: reset + 10_000, exceeded: true }],
+      });
+      expect((await store.takeRateLimits([take(far, 'requests', 1)], ahead(360))).admitted).toBe(true);
+      expect(await store.takeRateLimits([take(far, 'requests', 1)], at)).toEqual({
+        admitted: true,
+        states: [{ name: 'requests', limit: 1, remaining: 0, reset, exceeded: false }],
+      });
+    });
+
     it('refuses a cost over the limit without counting it, and admits a cost of nothing', async () => {
       const store = await open();
       const subject = `key:${randomUUID()}`;

@@ -48,21 +48,27 @@ export const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
   return Number.parseInt(length, 10) > MAX_BODY_BYTES ? Promise.resolve(tooLarge(c)) : next();
 };
 
+/** How long an answer waits for the rest of a body it did not need. */
+const UNREAD_BODY_WAIT_MS = 10_000;
+
 /**
  * Waits for the rest of a body the answer did not need (a wrong key, no such route), so that the
  * connection serves the client's next request. Left unread, @hono/node-server gives such a body
  * half a second and then destroys the connection: on a busy machine, or for a client still sending,
  * that is a reset in the middle of a burst of requests, and the answer may be lost with it. A body
- * over the limit (413) is not waited for. In-process requests have no connection.
+ * over the limit (413) is not waited for, and none longer than 10 s: a client that declares a body
+ * and stalls then gets its answer, and loses the connection. In-process requests have no connection.
  */
 export function receiveUnreadBody(c: Context): Promise<void> | undefined {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (incoming === undefined || incoming.complete || incoming.destroyed || c.res.status === 413) return;
   return new Promise((resolve) => {
     const received = () => {
+      clearTimeout(deadline);
       incoming.off('end', received).off('close', received).off('error', received);
       resolve();
     };
+    const deadline = setTimeout(received, UNREAD_BODY_WAIT_MS);
     incoming.on('end', received).on('close', received).on('error', received);
     incoming.resume();
   });

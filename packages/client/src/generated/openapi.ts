@@ -901,10 +901,10 @@ export interface components {
              */
             amount: number;
             /**
-             * Format: int64
-             * @description The day of the month of a monthly refill (1 when omitted); not taken with `daily`.
+             * Format: int32
+             * @description The day of the month of a monthly refill (1 when omitted or `null`); only `null` with `daily`.
              */
-            refillDay?: number;
+            refillDay?: number | null;
         };
         /** @description What verifications of the key may spend; `null` for unlimited. */
         KeyplaneCreditsRequest: {
@@ -913,7 +913,8 @@ export interface components {
              * @description The credits the key holds now.
              */
             remaining: number;
-            refill?: components["schemas"]["KeyplaneCreditRefill"];
+            /** @description How they come back; `null` or omitted when they do not. */
+            refill?: null | components["schemas"]["KeyplaneCreditRefill"];
         } | null;
         /** @description A key's credits as they stand now. */
         KeyplaneCredits: {
@@ -1133,7 +1134,7 @@ export interface components {
              *     besides those applied to every verification, with its cost in each (1 when
              *     omitted). A name the key and its identity lack counts nothing. Counted after every
              *     other check passed; when any would pass its limit the key is `RATE_LIMITED` and
-             *     nothing is counted nor spent, credits included.
+             *     nothing is counted nor spent, credits included. Each name at most once.
              */
             ratelimits?: {
                 name: string;

@@ -60,15 +60,15 @@ const CreditRefill = z
   .object({
     interval: z.enum(['daily', 'monthly']),
     amount: CreditCount.min(1),
-    refillDay: z.number().int().min(1).max(31).optional(),
+    refillDay: z.number().int().min(1).max(31).nullable().optional(),
   })
-  .refine((refill) => refill.interval === 'monthly' || refill.refillDay === undefined, {
+  .refine((refill) => refill.interval === 'monthly' || refill.refillDay == null, {
     message: 'refillDay is taken with a monthly refill only.',
     path: ['refillDay'],
   });
 
 /** What verifications of a key may spend, and how it comes back; `null`: unlimited. */
-const Credits = z.object({ remaining: CreditCount, refill: CreditRefill.optional() }).nullable();
+const Credits = z.object({ remaining: CreditCount, refill: CreditRefill.nullable().optional() }).nullable();
 
 /** Credits as a key is given them. */
 export const creditsRequest = (credits: z.output<typeof Credits>): CreditsRequest | null =>
@@ -76,7 +76,14 @@ export const creditsRequest = (credits: z.output<typeof Credits>): CreditsReques
     ? null
     : {
         remaining: credits.remaining,
-        refill: credits.refill ? { ...credits.refill, refillDay: credits.refill.refillDay ?? null } : null,
+        refill: credits.refill
+          ? {
+              interval: credits.refill.interval,
+              amount: credits.refill.amount,
+              // A monthly refill without a day happens on the 1st.
+              refillDay: credits.refill.interval === 'monthly' ? (credits.refill.refillDay ?? 1) : null,
+            }
+          : null,
       };
 
 /** A key's credits as keyplane shows them. */

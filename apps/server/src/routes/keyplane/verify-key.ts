@@ -41,6 +41,7 @@ const route = createRoute({
         ratelimits: z
           .array(z.object({ name: z.string().min(1).max(64), cost: CreditCount.optional() }))
           .max(MAX_NAMED_LIMITS)
+          .refine((asked) => new Set(asked.map(({ name }) => name)).size === asked.length, 'Each name at most once.')
           .optional(),
       }),
     ),
