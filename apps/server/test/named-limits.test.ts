@@ -24,6 +24,11 @@ describe.each(SETUPS)('named rate limits of keyplane keys over $name', (setup) =
       ratelimits?: { name: string; limit: number; remaining: number; reset: number; exceeded: boolean }[];
       credits?: { remaining: number };
     };
+  /**
+   * Moves the clock to just after a minute begins, so that a test's counts all fall in one window
+   * however long a busy machine takes over them.
+   */
+  const atWindowStart = () => harness.advanceClock(60_000 - (harness.now().getTime() % 60_000) + 1);
   const perMinute = (name: string, limit: number, autoApply?: boolean) => ({
     name,
     limit,
@@ -32,6 +37,7 @@ describe.each(SETUPS)('named rate limits of keyplane keys over $name', (setup) =
   });
 
   it('counts a limit the verification names, and refuses past it until the window ends', async () => {
+    atWindowStart();
     const { key, ratelimits } = await createKey({ ratelimits: [perMinute('requests', 3)] });
     expect(ratelimits).toEqual([{ name: 'requests', limit: 3, durationMs: 60_000, autoApply: false }]);
     // Not named, not applied to every verification: not counted.
@@ -58,6 +64,7 @@ describe.each(SETUPS)('named rate limits of keyplane keys over $name', (setup) =
   });
 
   it('applies a limit marked so to every verification, and ignores names the key lacks', async () => {
+    atWindowStart();
     const { key } = await createKey({ ratelimits: [perMinute('all', 2, true)] });
     expect(await verify(key, { ratelimits: [{ name: 'unknown' }] })).toMatchObject({
       code: 'VALID',
@@ -68,6 +75,7 @@ describe.each(SETUPS)('named rate limits of keyplane keys over $name', (setup) =
   });
 
   it('admits exactly the limit of concurrent verifications', async () => {
+    atWindowStart();
     const { key } = await createKey({ ratelimits: [perMinute('burst', 25, true)] });
     const outcomes = await Promise.all(Array.from({ length: 80 }, () => verify(key)));
     expect(outcomes.filter((outcome) => outcome.code === 'VALID')).toHaveLength(25);
@@ -75,6 +83,7 @@ describe.each(SETUPS)('named rate limits of keyplane keys over $name', (setup) =
   });
 
   it('spends nothing of the others, credits included, when one limit refuses', async () => {
+    atWindowStart();
     const { key, keyId } = await createKey({
       credits: { remaining: 10 },
       ratelimits: [perMinute('wide', 100, true), perMinute('narrow', 1)],
@@ -95,6 +104,7 @@ describe.each(SETUPS)('named rate limits of keyplane keys over $name', (setup) =
   });
 
   it('shares an identity’s limit among all its keys, a key’s own of that name counting alone', async () => {
+    atWindowStart();
     const externalId = `customer-${randomUUID()}`;
     const identity = await call('POST', '/v1/identities', '/v1/identities', {
       externalId,
@@ -142,6 +152,7 @@ describe.each(SETUPS)('named rate limits of keyplane keys over $name', (setup) =
   });
 
   it('refuses a bad verification limit with a 400, counting nothing', async () => {
+    atWindowStart();
     const { key } = await createKey({ ratelimits: [perMinute('requests', 2)] });
     for (const ratelimits of [[{ name: 'requests', cost: -1 }], [{ cost: 1 }], 'requests']) {
       const refused = await call('POST', '/v1/keys/verify', '/v1/keys/verify', { key, ratelimits });

@@ -38,6 +38,8 @@ export function windowOf(durationMs: number, at: number): { start: number; reset
  * key and its identity lack counts nothing.
  */
 export function limitsToTake(key: ApiKey, asked: readonly AskedLimit[]): RateLimitTake[] {
+  // The common key has none: nothing built on the hot path for it.
+  if (key.ratelimits.length === 0 && !key.identity?.ratelimits.length) return [];
   const held = new Map<string, { limit: NamedRateLimit; subject: string }>();
   for (const limit of key.identity?.ratelimits ?? []) {
     held.set(limit.name, { limit, subject: `identity:${key.identity?.id}` });

@@ -41,6 +41,8 @@ export interface Harness {
   conforming(method: string, template: string, response: Response): Promise<{ text: string; body: unknown }>;
   /** Moves the domain's clock (and its tokens') forward. */
   advanceClock(milliseconds: number): void;
+  /** The domain's clock now. */
+  now(): Date;
   /** How many times the store was asked to write last-use times. */
   usageWrites(): number;
   /** How many credentials (keys, tokens, client secrets) memory could not prove good, and were looked up. */
@@ -128,6 +130,7 @@ export async function startHarness(setup: Setup, options: HarnessOptions = {}): 
     validator,
     rateLimits,
     unexpectedErrors,
+    now,
     advanceClock(milliseconds) {
       clockOffset += milliseconds;
     },
